@@ -1,0 +1,190 @@
+import { parseBoolean, parseByteSize, parseEnum, parseInteger, parseOrigins, parsePostgresUrl } from './env-parsers';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+type Env = Record<string, string | undefined>;
+
+interface VariableSpec<T> {
+  /** What the variable means; mirrored in .env.example. */
+  description: string;
+  /** Default as the raw string, or a function of NODE_ENV when production differs. */
+  default?: string | ((production: boolean) => string | undefined);
+  parse: (raw: string) => T;
+  /** Required when NODE_ENV=production. */
+  requiredInProduction?: boolean;
+}
+
+function spec<T>(s: VariableSpec<T>): VariableSpec<T> {
+  return s;
+}
+
+/**
+ * Every environment variable CalmOps reads. `.env.example` lists each one (a unit test keeps
+ * the two in step), so this table is the single place to add a setting.
+ */
+export const ENV_SPEC = {
+  NODE_ENV: spec({
+    description: 'development | production | test. production tightens defaults.',
+    default: 'development',
+    parse: parseEnum(NODE_ENVS),
+  }),
+  PORT: spec({ description: 'HTTP port of the api role.', default: '3000', parse: parseInteger(1, 65535) }),
+  HOST: spec({ description: 'Interface the HTTP servers bind to.', default: '0.0.0.0', parse: (v) => v }),
+  HEALTH_PORT: spec({
+    description: 'Port of the worker role probe listener (/health/live, /health/ready only).',
+    default: '3001',
+    parse: parseInteger(1, 65535),
+  }),
+  DATABASE_URL: spec({
+    description: 'Runtime role (not owner, no BYPASSRLS). Unset: embedded PostgreSQL is started.',
+    parse: parsePostgresUrl,
+    requiredInProduction: true,
+  }),
+  DATABASE_ADMIN_URL: spec({
+    description: 'Owner role that runs migrations (task migrate). Defaults to DATABASE_URL.',
+    parse: parsePostgresUrl,
+  }),
+  DATABASE_SYSTEM_URL: spec({
+    description: 'System role for cross-tenant work (queue, dispatchers, sweepers); has BYPASSRLS.',
+    parse: parsePostgresUrl,
+    requiredInProduction: true,
+  }),
+  DATABASE_POOL_SIZE: spec({
+    description: 'Connections per pool (runtime and system pools each).',
+    default: '10',
+    parse: parseInteger(1, 200),
+  }),
+  DATABASE_CONNECT_TIMEOUT_MS: spec({
+    description: 'Timeout to open one database connection.',
+    default: '5000',
+    parse: parseInteger(100, 120000),
+  }),
+  EMBEDDED_PG_PORT: spec({
+    description: 'Port of the embedded PostgreSQL (used only when DATABASE_URL is unset).',
+    default: '5433',
+    parse: parseInteger(1024, 65535),
+  }),
+  DATA_DIR: spec({
+    description: 'Local state: embedded PostgreSQL data, generated dev secrets, demo credentials.',
+    default: '.data',
+    parse: (v) => v,
+  }),
+  LOG_LEVEL: spec({ description: 'Log level.', default: 'info', parse: parseEnum(LOG_LEVELS) }),
+  HTTP_BODY_LIMIT: spec({
+    description: 'Largest accepted request body (e.g. 1mb, 512kb); larger bodies get 413.',
+    default: '1mb',
+    parse: parseByteSize,
+  }),
+  CORS_ORIGINS: spec({
+    description: 'Comma-separated allowed origins; "*" is refused in production.',
+    default: (production) => (production ? undefined : '*'),
+    parse: parseOrigins,
+    requiredInProduction: true,
+  }),
+  SWAGGER_ENABLED: spec({
+    description: 'Serve Swagger UI at /docs and JSON at /docs-json.',
+    default: (production) => (production ? 'false' : 'true'),
+    parse: parseBoolean,
+  }),
+  SHUTDOWN_DELAY_MS: spec({
+    description: 'After SIGTERM, keep serving (readiness 503) this long so load balancers notice.',
+    default: (production) => (production ? '5000' : '0'),
+    parse: parseInteger(0, 120000),
+  }),
+  SHUTDOWN_TIMEOUT_MS: spec({
+    description: 'Bound on draining requests and running jobs during shutdown.',
+    default: '25000',
+    parse: parseInteger(1000, 600000),
+  }),
+  READINESS_CACHE_MS: spec({
+    description: 'How long a readiness result is reused so probes cannot hammer the database.',
+    default: '1000',
+    parse: parseInteger(0, 1000),
+  }),
+  HEALTH_DB_TIMEOUT_MS: spec({
+    description: 'Timeout of the readiness database check.',
+    default: '1000',
+    parse: parseInteger(50, 10000),
+  }),
+  WORKER_HEARTBEAT_INTERVAL_MS: spec({
+    description: 'How often each process upserts its row in worker_heartbeats.',
+    default: '10000',
+    parse: parseInteger(100, 600000),
+  }),
+  EVENTS_RELAY_INTERVAL_MS: spec({
+    description: 'Poll interval of the domain-event outbox relay (it is also woken by NOTIFY).',
+    default: '1000',
+    parse: parseInteger(50, 60000),
+  }),
+  QUEUE_POLL_INTERVAL_SECONDS: spec({
+    description: 'pg-boss fetch interval of queue workers.',
+    default: '1',
+    parse: (raw) => {
+      const v = Number(raw);
+      if (!Number.isFinite(v) || v < 0.5 || v > 60) throw new Error('must be a number of seconds between 0.5 and 60');
+      return v;
+    },
+  }),
+} as const;
+
+export type EnvName = keyof typeof ENV_SPEC;
+type Parsed<K extends EnvName> = ReturnType<(typeof ENV_SPEC)[K]['parse']>;
+/** Variables that may stay unset after validation; every other one has a default. */
+type OptionalName = 'DATABASE_URL' | 'DATABASE_ADMIN_URL' | 'DATABASE_SYSTEM_URL';
+type Values = { [K in EnvName]: K extends OptionalName ? Parsed<K> | undefined : Parsed<K> };
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Typed, validated configuration. Build it with `loadConfig(process.env)`. */
+export class AppConfig {
+  private constructor(private readonly values: Values) {}
+
+  get<K extends EnvName>(name: K): Values[K] {
+    return this.values[name];
+  }
+
+  get production(): boolean {
+    return this.values.NODE_ENV === 'production';
+  }
+
+  /** True when no DATABASE_URL is given and the embedded PostgreSQL must be started. */
+  get embeddedDatabase(): boolean {
+    return !this.values.DATABASE_URL;
+  }
+
+  /** A copy with some values replaced (used once the embedded database URLs are known). */
+  with(overrides: Partial<Values>): AppConfig {
+    return new AppConfig({ ...this.values, ...overrides });
+  }
+
+  static load(env: Env): AppConfig {
+    const problems: string[] = [];
+    const production = (env.NODE_ENV ?? '').trim() === 'production';
+    const values: Record<string, unknown> = {};
+    for (const [name, s] of Object.entries(ENV_SPEC) as [EnvName, VariableSpec<unknown>][]) {
+      const given = env[name];
+      const fallback = typeof s.default === 'function' ? s.default(production) : s.default;
+      const raw = given !== undefined && given !== '' ? given : fallback;
+      if (raw === undefined) {
+        if (production && s.requiredInProduction) problems.push(`${name}: required when NODE_ENV=production`);
+        values[name] = undefined;
+        continue;
+      }
+      try {
+        values[name] = s.parse(raw);
+      } catch (err) {
+        problems.push(`${name}: ${(err as Error).message}`);
+      }
+    }
+    if (production && values.CORS_ORIGINS === '*') {
+      problems.push('CORS_ORIGINS: must be an explicit list of origins when NODE_ENV=production, not "*"');
+    }
+    if (problems.length) throw new ConfigValidationError(problems);
+    return new AppConfig(values as Values);
+  }
+}

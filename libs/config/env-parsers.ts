@@ -1,0 +1,75 @@
+/**
+ * Parsers for environment variables. Each throws an Error whose message explains the
+ * expected form; the loader collects those messages for every bad variable at once.
+ */
+
+export function parseInteger(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`must be an integer, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+}
+
+export function parseBoolean(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new Error(`must be true or false, got "${raw}"`);
+}
+
+export function parseEnum<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    const v = raw.trim() as T;
+    if (!values.includes(v)) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+    return v;
+  };
+}
+
+export function parsePostgresUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be a URL like postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error(`must use the postgres:// scheme, got "${url.protocol}"`);
+  }
+  if (!url.pathname || url.pathname === '/') throw new Error('must name a database');
+  return raw;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** Accepts "1mb", "512kb" or a number of bytes; returns bytes. */
+export function parseByteSize(raw: string): number {
+  const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw.trim());
+  if (!m) throw new Error(`must be a size like 1mb, 512kb or 1048576, got "${raw}"`);
+  const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()];
+  if (bytes < 1024 || bytes > 100 * 1024 * 1024) throw new Error('must be between 1kb and 100mb');
+  return bytes;
+}
+
+/** Comma-separated list of http(s) origins, or "*" (refused in production). */
+export function parseOrigins(raw: string): string[] | '*' {
+  const v = raw.trim();
+  if (v === '*') return '*';
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new Error(`"${origin}" is not an origin like https://app.example.com`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.origin !== origin) {
+      throw new Error(`"${origin}" is not an origin like https://app.example.com (no path, no trailing slash)`);
+    }
+  }
+  return list;
+}

@@ -1,0 +1,4 @@
+export * from './app-config';
+export * from './app-role';
+export * from './config.module';
+export * from './app-version';

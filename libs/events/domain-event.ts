@@ -1,0 +1,19 @@
+import { SetMetadata } from '@nestjs/common';
+
+/** What subscribers receive: the outbox row, snake_case like the HTTP API. */
+export interface DomainEvent<T = Record<string, unknown>> {
+  id: string;
+  type: string;
+  org_id: string;
+  created_at: string;
+  data: T;
+}
+
+export const ON_DOMAIN_EVENT = Symbol('ON_DOMAIN_EVENT');
+
+/**
+ * Subscribes the method to a domain event type. Each subscriber gets its own queue, so a slow
+ * or failing subscriber neither blocks nor repeats the others. Handlers must be idempotent
+ * (use the event id).
+ */
+export const OnDomainEvent = (type: string): MethodDecorator => SetMetadata(ON_DOMAIN_EVENT, type);

@@ -1,0 +1,141 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Client } from 'pg';
+import type PgBoss from 'pg-boss';
+import { APP_ROLE, AppConfig, runsJobs } from '../config';
+import type { AppRole } from '../config';
+import { DatabaseService } from '../database';
+import { QueueService, transactionExecutor } from '../queue';
+import { DomainEvent } from './domain-event';
+import { EventSubscriptions } from './event-subscriptions.service';
+
+const BATCH = 200;
+
+interface OutboxRow {
+  id: string;
+  org_id: string;
+  type: string;
+  data: Record<string, unknown>;
+  created_at: Date;
+}
+
+/**
+ * Moves committed outbox rows to their subscribers' queues (worker roles only). Enqueueing and
+ * marking the row relayed happen in one transaction, so each event reaches each subscriber
+ * queue exactly once. Woken by NOTIFY at commit, with polling as the fallback.
+ */
+@Injectable()
+export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('EventRelay');
+  private timer?: NodeJS.Timeout;
+  private listener?: Client;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly queue: QueueService,
+    private readonly subscriptions: EventSubscriptions,
+    private readonly config: AppConfig,
+    @Inject(APP_ROLE) private readonly role: AppRole,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!runsJobs(this.role)) return;
+    this.timer = setInterval(() => this.wake(), this.config.get('EVENTS_RELAY_INTERVAL_MS'));
+    this.timer.unref();
+    this.listenSoon(0);
+  }
+
+  /** Runs one relay pass now, or right after the current one. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .then(() => undefined)
+      .catch((err) => this.logger.warn(`relay: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Relays until the outbox is empty; returns the number of events relayed. */
+  async drain(): Promise<number> {
+    if (!this.db.connected || this.queue.state !== 'started') return 0;
+    let total = 0;
+    for (;;) {
+      const n = await this.relayBatch();
+      total += n;
+      if (n < BATCH || this.stopped) return total;
+    }
+  }
+
+  private async relayBatch(): Promise<number> {
+    return this.db.system.transaction(async (manager) => {
+      const rows = (await manager.query(
+        `SELECT id, org_id, type, data, created_at FROM domain_events
+         WHERE relayed_at IS NULL ORDER BY created_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      )) as OutboxRow[];
+      if (!rows.length) return 0;
+      const jobs: PgBoss.JobInsert[] = [];
+      for (const row of rows) {
+        const event: DomainEvent = {
+          id: row.id,
+          type: row.type,
+          org_id: row.org_id,
+          created_at: row.created_at.toISOString(),
+          data: row.data,
+        };
+        for (const name of this.subscriptions.queuesFor(row.type)) jobs.push({ name, data: event });
+      }
+      if (jobs.length) await this.queue.boss.insert(jobs, { db: transactionExecutor(manager) });
+      await manager.query(`UPDATE domain_events SET relayed_at = now() WHERE id = ANY($1::uuid[])`, [
+        rows.map((r) => r.id),
+      ]);
+      return rows.length;
+    });
+  }
+
+  private listenSoon(delayMs: number): void {
+    if (this.stopped) return;
+    setTimeout(() => {
+      this.db
+        .whenConnected()
+        .then(() => this.listen())
+        .catch(() => this.listenSoon(5000));
+    }, delayMs).unref();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({
+      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL'),
+      application_name: 'calmops:event-relay',
+    });
+    client.on('notification', () => this.wake());
+    client.on('error', () => {
+      this.listener = undefined;
+      void client.end().catch(() => undefined);
+      // Polling covers the gap; try to listen again a little later.
+      this.listenSoon(5000);
+    });
+    await client.connect();
+    await client.query('LISTEN calmops_domain_events');
+    this.listener = client;
+    this.wake();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.listener?.end().catch(() => undefined);
+  }
+}

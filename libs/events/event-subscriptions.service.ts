@@ -1,0 +1,39 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { JobRegistry } from '../queue';
+import { DomainEvent, ON_DOMAIN_EVENT } from './domain-event';
+
+/** Finds `@OnDomainEvent` methods and gives each its own queue. */
+@Injectable()
+export class EventSubscriptions implements OnModuleInit {
+  private readonly byType = new Map<string, string[]>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly jobs: JobRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const fn = instance[method] as (event: DomainEvent) => Promise<unknown>;
+        const type = this.reflector.get<string | undefined>(ON_DOMAIN_EVENT, fn);
+        if (!type) continue;
+        const queueName = `event.${type}.${instance.constructor.name}.${method}`;
+        this.jobs.add(queueName, { queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } }, (data) =>
+          fn.call(instance, data as DomainEvent),
+        );
+        this.byType.set(type, [...(this.byType.get(type) ?? []), queueName]);
+      }
+    }
+  }
+
+  queuesFor(type: string): string[] {
+    return this.byType.get(type) ?? [];
+  }
+}

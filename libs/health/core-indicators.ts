@@ -1,0 +1,85 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { AppConfig } from '../config';
+import { DatabaseService, pendingMigrations } from '../database';
+import { LifecycleService } from './lifecycle.service';
+import { ReadinessRegistry } from './readiness-registry';
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Readiness checks every process has: database, migrations, shutdown state. */
+@Injectable()
+export class CoreIndicators implements OnModuleInit {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly registry: ReadinessRegistry,
+    private readonly db: DatabaseService,
+    private readonly lifecycle: LifecycleService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register('shutdown', () => this.shutdown());
+    this.registry.register('database', () => this.database());
+    this.registry.register('migrations', () => this.migrations());
+  }
+
+  async shutdown() {
+    const check = this.indicators.check('shutdown');
+    return this.lifecycle.shuttingDown ? check.down({ message: 'shutting down' }) : check.up();
+  }
+
+  async database() {
+    const check = this.indicators.check('database');
+    if (!this.db.connected) return check.down({ message: 'not connected yet (retrying with backoff)' });
+    const started = performance.now();
+    try {
+      await withTimeout(this.db.app.query('select 1'), this.config.get('HEALTH_DB_TIMEOUT_MS'), 'database');
+      return check.up({ latency_ms: Math.round(performance.now() - started) });
+    } catch (err) {
+      return check.down({ message: (err as Error).message });
+    }
+  }
+
+  async migrations() {
+    const check = this.indicators.check('migrations');
+    if (!this.db.connected) return check.down({ message: 'database not connected' });
+    try {
+      const pending = await withTimeout(
+        pendingMigrations(this.db.app),
+        this.config.get('HEALTH_DB_TIMEOUT_MS'),
+        'migration check',
+      );
+      return pending.length ? check.down({ message: 'migrations pending: run `task migrate`', pending }) : check.up();
+    } catch (err) {
+      return check.down({ message: (err as Error).message });
+    }
+  }
+}
+
+/** Liveness: the event loop is turning; measured, never touches the database. */
+@Injectable()
+export class EventLoopIndicator {
+  private readonly histogram = monitorEventLoopDelay({ resolution: 20 });
+  private readonly maxDelayMs = 2000;
+
+  constructor(private readonly indicators: HealthIndicatorService) {
+    this.histogram.enable();
+  }
+
+  check() {
+    const p99 = this.histogram.percentile(99) / 1e6;
+    const max = this.histogram.max / 1e6;
+    this.histogram.reset();
+    const data = { event_loop_delay_p99_ms: Math.round(p99), event_loop_delay_max_ms: Math.round(max) };
+    const check = this.indicators.check('event_loop');
+    return p99 > this.maxDelayMs ? check.down(data) : check.up(data);
+  }
+}

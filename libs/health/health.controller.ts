@@ -1,0 +1,40 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService } from '@nestjs/terminus';
+import type { Response } from 'express';
+import { Public } from '../auth/public.decorator';
+import { EventLoopIndicator } from './core-indicators';
+import { ReadinessService } from './readiness.service';
+
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly eventLoop: EventLoopIndicator,
+    private readonly readiness: ReadinessService,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process and its event loop respond. Never touches the database.' })
+  @ApiOkResponse({ description: 'Alive' })
+  @ApiServiceUnavailableResponse({ description: 'Event loop stalled' })
+  async live(@Res() res: Response): Promise<void> {
+    const outcome = await this.health
+      .check([async () => this.eventLoop.check()])
+      .then((result) => ({ ok: true, result }))
+      .catch((err: { getResponse?: () => unknown }) => ({ ok: false, result: err.getResponse?.() }));
+    res.status(outcome.ok ? 200 : 503).json(outcome.result);
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: database answers, no migration pending, queue running, not shutting down.' })
+  @ApiOkResponse({ description: 'Ready for traffic' })
+  @ApiServiceUnavailableResponse({ description: 'Not ready; each check says why' })
+  async ready(@Res() res: Response): Promise<void> {
+    const { ready, result } = await this.readiness.check();
+    res.status(ready ? 200 : 503).setHeader('Cache-Control', 'no-store');
+    res.json(result);
+  }
+}

@@ -1,0 +1,112 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { FieldError, PROBLEM_CONTENT_TYPE, ProblemDetails, problemType, statusTitle } from './problem-details';
+
+/** Thrown by CalmOps code that wants a specific problem type or extension members. */
+export class ProblemException extends HttpException {
+  constructor(
+    status: number,
+    detail: string,
+    readonly extras: { slug?: string; title?: string; errors?: FieldError[]; [key: string]: unknown } = {},
+  ) {
+    super(detail, status);
+  }
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+/** Maps errors raised by Express' body parsers (before Nest routing) to their 4xx status. */
+function bodyParserStatus(err: BodyParserError): number | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return 413;
+    case 'entity.parse.failed':
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return 400;
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return 415;
+    default:
+      return undefined;
+  }
+}
+
+function detailOf(response: string | object, fallback: string): string {
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.join('; ');
+  return fallback;
+}
+
+/** The single place errors become responses: RFC 9457 JSON, never a stack trace. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const res = ctx.getResponse<Response>();
+    const problem = this.toProblem(exception, req);
+    if (problem.status >= 500) {
+      this.logger.error({ err: exception, request_id: problem.request_id }, 'request failed');
+    }
+    if (res.headersSent) return;
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown, req: Request & { id?: string }): ProblemDetails {
+    const base = { instance: req.originalUrl ?? req.url, request_id: req.id ? String(req.id) : undefined };
+    if (exception instanceof ProblemException) {
+      const { slug, title, ...extensions } = exception.extras;
+      const status = exception.getStatus();
+      return {
+        type: problemType(status, slug),
+        title: title ?? statusTitle(status),
+        status,
+        detail: exception.message,
+        ...base,
+        ...extensions,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const errors = typeof response === 'object' ? (response as { errors?: FieldError[] }).errors : undefined;
+      return {
+        type: problemType(status),
+        title: statusTitle(status),
+        status,
+        detail: detailOf(response, statusTitle(status)),
+        ...base,
+        ...(errors ? { errors } : {}),
+      };
+    }
+    const parserStatus = bodyParserStatus(exception as BodyParserError);
+    if (parserStatus) {
+      const detail =
+        parserStatus === 413 ? 'The request body is larger than this server accepts.' : (exception as Error).message;
+      return {
+        type: problemType(parserStatus),
+        title: statusTitle(parserStatus),
+        status: parserStatus,
+        detail,
+        ...base,
+      };
+    }
+    return {
+      type: problemType(500),
+      title: statusTitle(500),
+      status: 500,
+      detail: 'An unexpected error occurred. Quote the request id when reporting it.',
+      ...base,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type PgBoss from 'pg-boss';
+import { APP_ROLE, AppConfig, runsJobs } from '../config';
+import type { AppRole } from '../config';
+import { MetricsService } from '../observability';
+import { CLUSTER_CRON, ClusterCronMetadata, CronSchedule } from './cluster-cron.decorator';
+import { ClusterCronService } from './cluster-cron.service';
+import { JOB_HANDLER, JobContext, JobHandlerFn, JobHandlerMetadata, QueueOptions } from './job-handler.decorator';
+import { QueueService } from './queue.service';
+
+interface Registration {
+  queueName: string;
+  options: QueueOptions;
+  handler: JobHandlerFn;
+}
+
+/**
+ * Finds every `@JobHandler` and `@ClusterCron` method. Queues are created in every role (so the
+ * api can send); handlers are attached to pg-boss and cron timers started only in worker roles.
+ * Other libraries (events) add registrations before bootstrap through `add()`.
+ */
+@Injectable()
+export class JobRegistry implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Jobs');
+  private readonly registrations = new Map<string, Registration>();
+  private readonly crons: { name: string; schedule: CronSchedule }[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly queue: QueueService,
+    private readonly metrics: MetricsService,
+    private readonly cron: ClusterCronService,
+    private readonly config: AppConfig,
+    @Inject(APP_ROLE) private readonly role: AppRole,
+  ) {}
+
+  add(queueName: string, options: QueueOptions, handler: JobHandlerFn): void {
+    if (this.registrations.has(queueName)) throw new Error(`queue ${queueName} is declared twice`);
+    this.registrations.set(queueName, { queueName, options, handler });
+  }
+
+  get queueNames(): string[] {
+    return [...this.registrations.keys()];
+  }
+
+  onApplicationBootstrap(): void {
+    this.discover();
+    if (this.role === 'task') return;
+    this.queue
+      .start()
+      .then((boss) => this.attach(boss))
+      .catch((err) => this.logger.error(`queues not attached: ${(err as Error).message}`));
+  }
+
+  private discover(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const fn = instance[method] as (...args: unknown[]) => Promise<unknown>;
+        const job = this.reflector.get<JobHandlerMetadata | undefined>(JOB_HANDLER, fn);
+        if (job) this.add(job.queueName, job, fn.bind(instance) as JobHandlerFn);
+        const cron = this.reflector.get<ClusterCronMetadata | undefined>(CLUSTER_CRON, fn);
+        if (cron) {
+          const schedule = typeof cron.schedule === 'function' ? cron.schedule(this.config) : cron.schedule;
+          this.add(
+            ClusterCronService.queueName(cron.name),
+            { queue: { retryLimit: 2, expireInSeconds: 900 } },
+            fn.bind(instance) as JobHandlerFn,
+          );
+          this.crons.push({ name: cron.name, schedule });
+        }
+      }
+    }
+  }
+
+  private async attach(boss: PgBoss): Promise<void> {
+    for (const r of this.registrations.values()) {
+      await boss.createQueue(r.queueName, { name: r.queueName, ...r.options.queue });
+    }
+    if (!runsJobs(this.role)) return;
+    for (const r of this.registrations.values()) {
+      const workers = r.options.workers ?? 1;
+      for (let i = 0; i < workers; i++) {
+        await boss.work(
+          r.queueName,
+          {
+            includeMetadata: true,
+            batchSize: r.options.batchSize ?? 1,
+            pollingIntervalSeconds: this.config.get('QUEUE_POLL_INTERVAL_SECONDS'),
+          },
+          (jobs: PgBoss.JobWithMetadata<object>[]) => this.run(r, jobs),
+        );
+      }
+    }
+    for (const c of this.crons) this.cron.start(c.name, c.schedule);
+    this.logger.log(`consuming ${this.registrations.size} queues, ${this.crons.length} cluster cron jobs`);
+  }
+
+  private async run(r: Registration, jobs: PgBoss.JobWithMetadata<object>[]): Promise<void> {
+    for (const job of jobs) {
+      const context: JobContext = { id: job.id, queue: r.queueName, retryCount: job.retryCount };
+      const labels = { queue: r.queueName };
+      const started = process.hrtime.bigint();
+      const observe = (result: string) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        this.metrics.queueJobs.inc({ ...labels, result });
+        this.metrics.queueJobDuration.observe({ ...labels, result }, seconds);
+      };
+      try {
+        await r.handler(job.data, context);
+        observe('completed');
+      } catch (err) {
+        observe('failed');
+        this.logger.warn({ job_id: job.id, queue: r.queueName, err }, `job failed: ${(err as Error).message}`);
+        throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger, BeforeApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import { APP_ROLE, AppConfig, runsJobs } from '../config';
+import type { AppRole } from '../config';
+import { retryWithBackoff, RetryAbortedError } from '../resilience';
+import { QUEUE_SCHEMA } from './queue-schema';
+
+export type QueueState = 'starting' | 'started' | 'stopping' | 'stopped';
+
+/**
+ * The process' pg-boss instance, on the system connection (queues cross tenants). Starts in
+ * the background with backoff; `send` waits briefly for it rather than failing a request
+ * during a database blip.
+ */
+@Injectable()
+export class QueueService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Queue');
+  private instance?: PgBoss;
+  private starting?: Promise<PgBoss>;
+  private readonly abort = new AbortController();
+  private lastError?: string;
+  state: QueueState = 'stopped';
+
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(APP_ROLE) private readonly role: AppRole,
+  ) {}
+
+  get boss(): PgBoss {
+    if (!this.instance || this.state !== 'started') {
+      throw new ServiceUnavailableException('The queue is not running yet.');
+    }
+    return this.instance;
+  }
+
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /** Starts pg-boss, retrying until the database and its schema are there. */
+  start(): Promise<PgBoss> {
+    this.starting ??= this.startWithRetry();
+    return this.starting;
+  }
+
+  private async startWithRetry(): Promise<PgBoss> {
+    this.state = 'starting';
+    const url = this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL');
+    if (!url) throw new Error('DATABASE_URL is not set');
+    try {
+      const boss = await retryWithBackoff(
+        async () => {
+          const candidate = new PgBoss({
+            connectionString: url,
+            schema: QUEUE_SCHEMA,
+            application_name: `calmops:queue:${this.role}`,
+            max: Math.max(2, Math.ceil(this.config.get('DATABASE_POOL_SIZE') / 2)),
+            migrate: false,
+            // Expiry and retention maintenance run where jobs run.
+            supervise: runsJobs(this.role),
+            schedule: false,
+          });
+          candidate.on('error', (err: Error) => {
+            this.lastError = err.message;
+            this.logger.warn(`pg-boss: ${err.message}`);
+          });
+          try {
+            await candidate.start();
+          } catch (err) {
+            await candidate.stop({ graceful: false, wait: true }).catch(() => undefined);
+            throw err;
+          }
+          return candidate;
+        },
+        {
+          attempts: Infinity,
+          baseMs: 250,
+          capMs: 10_000,
+          jitter: 0.2,
+          signal: this.abort.signal,
+          onRetry: (err, attempt, delay) => {
+            this.lastError = (err as Error).message;
+            this.logger.warn(`queue not started (attempt ${attempt}): ${(err as Error).message}; retry in ${delay} ms`);
+          },
+        },
+      );
+      this.instance = boss;
+      this.state = 'started';
+      this.lastError = undefined;
+      return boss;
+    } catch (err) {
+      this.state = 'stopped';
+      if (!(err instanceof RetryAbortedError)) this.lastError = (err as Error).message;
+      throw err;
+    }
+  }
+
+  /** Sends a job once the queue is running (waits up to `waitMs`, then 503). */
+  async send(queue: string, data: object, options: PgBoss.SendOptions = {}, waitMs = 5000): Promise<string | null> {
+    if (this.state !== 'started') {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ServiceUnavailableException('The queue is not running.')), waitMs);
+      });
+      await Promise.race([this.start(), timeout]).finally(() => clearTimeout(timer));
+    }
+    return this.boss.send(queue, data, options);
+  }
+
+  /** Graceful stop: no new fetches, running jobs get until SHUTDOWN_TIMEOUT_MS to finish. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.abort.abort();
+    const boss = this.instance;
+    if (!boss) return;
+    this.state = 'stopping';
+    await boss
+      .stop({ graceful: true, wait: true, close: true, timeout: this.config.get('SHUTDOWN_TIMEOUT_MS') })
+      .catch((err) => this.logger.warn(`pg-boss stop: ${(err as Error).message}`));
+    this.state = 'stopped';
+  }
+}

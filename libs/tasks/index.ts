@@ -1,0 +1,3 @@
+export * from './maintenance-task.decorator';
+export * from './task-registry.service';
+export * from './tasks.module';

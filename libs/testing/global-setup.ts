@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppConfig } from '../config';
+import { buildUrls, EmbeddedPostgres, isPortFree, provisionRolesAndDatabase, RolePasswords } from '../database';
+import { migrateAll } from '../../src/bootstrap/database-setup';
+import { TEMPLATE_DB, TEST_ROOT, TEST_STATE_FILE, TestClusterState } from './test-cluster';
+
+async function freePort(from: number): Promise<number> {
+  for (let port = from; port < from + 200; port++) if (await isPortFree(port)) return port;
+  throw new Error('no free port for the test PostgreSQL');
+}
+
+/**
+ * Once per `npm test`: builds dist/ (tests spawn the real binary), starts one PostgreSQL (or
+ * uses TEST_DATABASE_URL, a superuser URL), and migrates a template database that every test
+ * file clones.
+ */
+export default async function globalSetup(): Promise<void> {
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-if-needed.js')], { stdio: 'inherit' });
+  mkdirSync(TEST_ROOT, { recursive: true, mode: 0o755 });
+  const passwords: RolePasswords = {
+    owner: randomBytes(16).toString('hex'),
+    runtime: randomBytes(16).toString('hex'),
+    system: randomBytes(16).toString('hex'),
+  };
+  let state: TestClusterState;
+  const external = process.env.TEST_DATABASE_URL;
+  if (external) {
+    const url = new URL(external);
+    state = {
+      superuserUrl: external,
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      passwords,
+      template: TEMPLATE_DB,
+    };
+  } else {
+    const dir = join(TEST_ROOT, `pg-${process.pid}`);
+    rmSync(dir, { recursive: true, force: true });
+    const port = await freePort(55432);
+    const server = new EmbeddedPostgres({ dataDir: dir, port });
+    const superPassword = randomBytes(16).toString('hex');
+    server.initialise(superPassword);
+    await server.start();
+    (globalThis as { __calmopsTestPg?: EmbeddedPostgres }).__calmopsTestPg = server;
+    state = {
+      superuserUrl: `postgres://postgres:${superPassword}@127.0.0.1:${port}/postgres`,
+      host: '127.0.0.1',
+      port,
+      passwords,
+      template: TEMPLATE_DB,
+      embeddedDir: dir,
+      embeddedPid: server.pid,
+    };
+  }
+  await provisionRolesAndDatabase(state.superuserUrl, TEMPLATE_DB, passwords);
+  const urls = buildUrls(state.host, state.port, TEMPLATE_DB, passwords);
+  const config = AppConfig.load({
+    DATABASE_URL: urls.runtime,
+    DATABASE_ADMIN_URL: urls.admin,
+    DATABASE_SYSTEM_URL: urls.system,
+  });
+  await migrateAll(config);
+  writeFileSync(TEST_STATE_FILE, JSON.stringify(state, null, 2));
+}

@@ -1,0 +1,37 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { AppConfig, AppRole, ConfigModule } from '../libs/config';
+import { DatabaseModule } from '../libs/database';
+import { EventsModule } from '../libs/events';
+import { HealthModule } from '../libs/health';
+import { HttpModule } from '../libs/http';
+import { ObservabilityModule } from '../libs/observability';
+import { QueueModule } from '../libs/queue';
+import { TasksModule } from '../libs/tasks';
+
+/** Feature modules, in the order they are composed. */
+export const FEATURE_MODULES: Type[] = [];
+
+/**
+ * The one module graph for every role. The role is an injected token; libraries read it to
+ * decide whether to consume queues (worker, all) or run cron, never by NODE_ENV.
+ */
+@Module({})
+export class AppModule {
+  static forRole(config: AppConfig, role: AppRole, extra: (Type | DynamicModule)[] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config, role),
+        ObservabilityModule,
+        DatabaseModule,
+        HealthModule,
+        QueueModule,
+        EventsModule,
+        HttpModule,
+        TasksModule,
+        ...FEATURE_MODULES,
+        ...extra,
+      ],
+    };
+  }
+}

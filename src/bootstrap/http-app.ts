@@ -1,0 +1,25 @@
+import { DynamicModule, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, AppRole } from '../../libs/config';
+import { configureHttpApp } from '../../libs/http';
+import { AppModule } from '../app.module';
+
+/** Builds (without listening) the HTTP application of the api/all roles. */
+export async function createHttpApp(
+  config: AppConfig,
+  role: Extract<AppRole, 'api' | 'all'>,
+  extra: (Type | DynamicModule)[] = [],
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(config, role, extra), {
+    bufferLogs: true,
+    rawBody: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  configureHttpApp(app, config);
+  await app.init();
+  return app;
+}

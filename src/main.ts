@@ -1,0 +1,80 @@
+import 'reflect-metadata';
+import { APP_ROLES, AppConfig, AppRole, ConfigValidationError } from '../libs/config';
+import { announce, bootLogger } from './bootstrap/boot-logger';
+import { prepareDatabase } from './bootstrap/database-setup';
+import { createHttpApp } from './bootstrap/http-app';
+import { installShutdown } from './bootstrap/shutdown';
+import { runTask } from './bootstrap/task';
+import { createProbeServer, createWorkerApp } from './bootstrap/worker-app';
+
+const EXIT_USAGE = 2;
+const EXIT_CONFIG = 78;
+
+function usage(): never {
+  process.stderr.write(
+    `usage: node dist/src/main.js <${APP_ROLES.join('|')}> [task name] [--flags]\n` +
+      `       (or set APP_ROLE). Example: node dist/src/main.js task migrate\n`,
+  );
+  process.exit(EXIT_USAGE);
+}
+
+function loadConfig(): AppConfig {
+  try {
+    return AppConfig.load(process.env);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
+}
+
+async function serve(config: AppConfig, role: Exclude<AppRole, 'task'>): Promise<void> {
+  const db = await prepareDatabase(config, { migrate: true });
+  const cfg = db.config;
+  const host = cfg.get('HOST');
+  if (role === 'worker') {
+    const app = await createWorkerApp(cfg);
+    const probes = createProbeServer(app);
+    await new Promise<void>((resolve) => probes.listen(cfg.get('HEALTH_PORT'), host, resolve));
+    installShutdown({ app, servers: [probes], config: cfg, stopDatabase: db.stop });
+    announce([`CalmOps worker is up. Probes: http://localhost:${cfg.get('HEALTH_PORT')}/health/ready`]);
+    return;
+  }
+  const app = await createHttpApp(cfg, role);
+  await app.listen(cfg.get('PORT'), host);
+  installShutdown({ app, servers: [app.getHttpServer()], config: cfg, stopDatabase: db.stop });
+  const base = `http://localhost:${cfg.get('PORT')}`;
+  announce([
+    `CalmOps is up (role: ${role}).`,
+    cfg.get('SWAGGER_ENABLED')
+      ? `  Swagger UI:   ${base}/docs   (OpenAPI JSON: ${base}/docs-json)`
+      : '  Swagger UI:   disabled',
+    `  Probes:       ${base}/health/live   ${base}/health/ready`,
+    `  Metrics:      ${base}/metrics`,
+    db.embedded
+      ? `  Database:     embedded PostgreSQL, data in ${cfg.get('DATA_DIR')}/postgres`
+      : '  Database:     DATABASE_URL',
+  ]);
+}
+
+async function main(): Promise<void> {
+  const [arg, ...rest] = process.argv.slice(2);
+  const role = (arg ?? process.env.APP_ROLE) as AppRole | undefined;
+  if (!role || !APP_ROLES.includes(role)) usage();
+  const config = loadConfig();
+  if (role === 'task') {
+    const args = arg ? rest : [];
+    const [name, ...flags] = args;
+    const code = await runTask(config, name, flags);
+    // Exit explicitly: a library timer left behind must not keep a CronJob pod alive.
+    process.exit(code);
+  }
+  await serve(config, role);
+}
+
+main().catch((err: Error) => {
+  bootLogger.fatal({ err }, `startup failed: ${err.message}`);
+  process.exit(1);
+});
