@@ -21,8 +21,10 @@ interface BodyParserError {
 }
 
 /** Maps errors raised by Express' body parsers (before Nest routing) to their 4xx status. */
-function bodyParserStatus(err: BodyParserError): number | undefined {
-  switch (err.type) {
+function bodyParserStatus(err: unknown): number | undefined {
+  // Anything may be thrown, including null and undefined.
+  if (typeof err !== 'object' || err === null) return undefined;
+  switch ((err as BodyParserError).type) {
     case 'entity.too.large':
       return 413;
     case 'entity.parse.failed':
@@ -89,10 +91,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...(errors ? { errors } : {}),
       };
     }
-    const parserStatus = bodyParserStatus(exception as BodyParserError);
+    const parserStatus = bodyParserStatus(exception);
     if (parserStatus) {
+      const message = (exception as BodyParserError).message;
       const detail =
-        parserStatus === 413 ? 'The request body is larger than this server accepts.' : (exception as Error).message;
+        parserStatus === 413
+          ? 'The request body is larger than this server accepts.'
+          : typeof message === 'string' && message
+            ? message
+            : statusTitle(parserStatus);
       return {
         type: problemType(parserStatus),
         title: statusTitle(parserStatus),

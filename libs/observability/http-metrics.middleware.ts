@@ -11,7 +11,8 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     const end = this.metrics.httpRequestDuration.startTimer();
     res.once('finish', () => {
       const template = (req.route as { path?: string } | undefined)?.path;
-      const route = template ? `${req.baseUrl}${template}` : 'unmatched';
+      // Nest answers unknown paths through a catch-all route; keep those out of route labels.
+      const route = template && !template.includes('{*') ? `${req.baseUrl}${template}` : 'unmatched';
       end({ method: req.method, route, status_code: String(res.statusCode) });
     });
     next();

@@ -1,0 +1,3 @@
+export * from './spawn-app';
+export * from './test-app';
+export * from './test-cluster';

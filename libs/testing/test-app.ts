@@ -1,0 +1,81 @@
+import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { AppConfig } from '../config';
+import { createHttpApp } from '../../src/bootstrap/http-app';
+import { createWorkerApp } from '../../src/bootstrap/worker-app';
+import { createTestDatabase, TestDatabase } from './test-cluster';
+
+/** Settings that make tests quick and quiet; each test may override any of them. */
+export const TEST_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  QUEUE_POLL_INTERVAL_SECONDS: '0.5',
+  EVENTS_RELAY_INTERVAL_MS: '200',
+  SHUTDOWN_TIMEOUT_MS: '5000',
+  DATABASE_POOL_SIZE: '5',
+};
+
+export function testConfig(db: Pick<TestDatabase, 'runtime' | 'admin' | 'system'>, env: Record<string, string> = {}) {
+  return AppConfig.load({
+    ...TEST_ENV,
+    DATABASE_URL: db.runtime,
+    DATABASE_ADMIN_URL: db.admin,
+    DATABASE_SYSTEM_URL: db.system,
+    ...env,
+  });
+}
+
+export interface TestHttpApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  http: () => ReturnType<typeof request>;
+  close: () => Promise<void>;
+}
+
+export interface TestAppOptions {
+  db: Pick<TestDatabase, 'runtime' | 'admin' | 'system'>;
+  env?: Record<string, string>;
+  imports?: (Type | DynamicModule)[];
+}
+
+/** The api (or all) role in-process on a test database, with a supertest client. */
+export async function createTestHttpApp(
+  options: TestAppOptions & { role?: 'api' | 'all' },
+): Promise<TestHttpApp> {
+  const config = testConfig(options.db, options.env);
+  const app = await createHttpApp(config, options.role ?? 'all', options.imports);
+  const server = app.getHttpServer();
+  return {
+    app,
+    config,
+    http: () => request(server),
+    close: () => app.close(),
+  };
+}
+
+/** The worker role in-process (no probe listener). */
+export async function createTestWorker(options: TestAppOptions): Promise<INestApplicationContext> {
+  return createWorkerApp(testConfig(options.db, options.env), options.imports);
+}
+
+/** Polls `check` until it returns a truthy value or the timeout passes. */
+export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export { createTestDatabase };
+export type { TestDatabase };
