@@ -173,9 +173,7 @@ describe('.env.example', () => {
     for (const { name, value } of entries) {
       if (!(name in ENV_SPEC)) continue;
       const d = ENV_SPEC[name as keyof typeof ENV_SPEC].default as
-        | string
-        | ((production: boolean) => string | undefined)
-        | undefined;
+        string | ((production: boolean) => string | undefined) | undefined;
       const expected = (typeof d === 'function' ? d(false) : d) ?? '';
       expect(`${name}=${value}`).toBe(`${name}=${expected}`);
     }

@@ -64,7 +64,7 @@ describe('parseByteSize', () => {
     expect(parseByteSize(raw)).toBe(bytes);
   });
 
-  it.each(['100', '1023b', '0', '101mb', '1048577kb'])('rejects out-of-range %p', (raw) => {
+  it.each(['100', '1023b', '0', '101mb', '102401kb'])('rejects out-of-range %p', (raw) => {
     expect(() => parseByteSize(raw)).toThrow('must be between 1kb and 100mb');
   });
 

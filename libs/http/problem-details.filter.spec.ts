@@ -86,9 +86,9 @@ describe('ProblemDetailsFilter.toProblem', () => {
   });
 
   it('maps an unsupported charset to 415', () => {
-    expect(filter.toProblem({ type: 'charset.unsupported', message: 'unsupported charset "X"' }, request()).status).toBe(
-      415,
-    );
+    expect(
+      filter.toProblem({ type: 'charset.unsupported', message: 'unsupported charset "X"' }, request()).status,
+    ).toBe(415);
   });
 
   it('hides the message and stack of an unexpected Error behind a generic 500', () => {
@@ -138,7 +138,10 @@ describe('ProblemDetailsFilter.toProblem', () => {
   });
 
   it('uses a custom title and the default type of a ProblemException without slug', () => {
-    const problem = filter.toProblem(new ProblemException(422, 'Bad period.', { title: 'Invalid pay period' }), request());
+    const problem = filter.toProblem(
+      new ProblemException(422, 'Bad period.', { title: 'Invalid pay period' }),
+      request(),
+    );
     expect(problem).toMatchObject({
       type: `${TYPE_BASE}unprocessable-content`,
       title: 'Invalid pay period',
