@@ -20,7 +20,7 @@ module.exports = {
       transform,
       globalSetup: '<rootDir>/libs/testing/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/global-teardown.ts',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/libs/testing/e2e-setup.ts'],
     },
   ],
 };

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { APP_ROLE, AppConfig, appVersion } from '../config';
 import type { AppRole } from '../config';
 import { DatabaseService } from '../database';
+import { ClusterCron } from '../queue/cluster-cron.decorator';
 import { LifecycleService } from './lifecycle.service';
 import { WorkerHeartbeat } from './worker-heartbeat.entity';
 
@@ -51,6 +52,21 @@ export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApp
       })
       .orUpdate(['last_seen_at'], ['id'])
       .execute();
+  }
+
+  /** Rows of processes that died without a clean shutdown are removed after a while. */
+  @ClusterCron('worker-heartbeats.prune', (config) => ({
+    everyMs: Math.max(1000, config.get('WORKER_HEARTBEAT_INTERVAL_MS') * 6),
+  }))
+  async pruneDeadProcesses(): Promise<{ removed: number }> {
+    const staleAfterMs = this.config.get('WORKER_HEARTBEAT_INTERVAL_MS') * 30;
+    const result = await this.db.system
+      .createQueryBuilder()
+      .delete()
+      .from(WorkerHeartbeat)
+      .where(`last_seen_at < now() - make_interval(secs => :secs)`, { secs: staleAfterMs / 1000 })
+      .execute();
+    return { removed: result.affected ?? 0 };
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -4,6 +4,7 @@ import type PgBoss from 'pg-boss';
 import { APP_ROLE, AppConfig, runsJobs } from '../config';
 import type { AppRole } from '../config';
 import { MetricsService } from '../observability';
+import { retryWithBackoff } from '../resilience';
 import { CLUSTER_CRON, ClusterCronMetadata, CronSchedule } from './cluster-cron.decorator';
 import { ClusterCronService } from './cluster-cron.service';
 import { JOB_HANDLER, JobContext, JobHandlerFn, JobHandlerMetadata, QueueOptions } from './job-handler.decorator';
@@ -25,6 +26,7 @@ export class JobRegistry implements OnApplicationBootstrap {
   private readonly logger = new Logger('Jobs');
   private readonly registrations = new Map<string, Registration>();
   private readonly crons: { name: string; schedule: CronSchedule }[] = [];
+  private attached?: Promise<void>;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -49,10 +51,13 @@ export class JobRegistry implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     this.discover();
     if (this.role === 'task') return;
-    this.queue
-      .start()
-      .then((boss) => this.attach(boss))
-      .catch((err) => this.logger.error(`queues not attached: ${(err as Error).message}`));
+    this.attached = this.queue.start().then((boss) => this.attach(boss));
+    this.attached.catch((err) => this.logger.error(`queues not attached: ${(err as Error).message}`));
+  }
+
+  /** Resolves once every queue exists (and, in worker roles, its handler is consuming). */
+  async whenAttached(): Promise<void> {
+    await this.attached;
   }
 
   private discover(): void {
@@ -79,8 +84,22 @@ export class JobRegistry implements OnApplicationBootstrap {
   }
 
   private async attach(boss: PgBoss): Promise<void> {
+    const existing = new Set((await boss.getQueues()).map((q) => q.name));
     for (const r of this.registrations.values()) {
-      await boss.createQueue(r.queueName, { name: r.queueName, ...r.options.queue });
+      const options = { name: r.queueName, ...r.options.queue };
+      if (existing.has(r.queueName)) {
+        await boss.updateQueue(r.queueName, options);
+        continue;
+      }
+      // Replicas starting together race to create the same queue (pg-boss 10 creates a
+      // partition per queue and can deadlock); the loser retries and finds it created.
+      await retryWithBackoff(
+        async () => {
+          if (await boss.getQueue(r.queueName)) return;
+          await boss.createQueue(r.queueName, options);
+        },
+        { attempts: 8, baseMs: 50, capMs: 2000, jitter: 0.5 },
+      );
     }
     if (!runsJobs(this.role)) return;
     for (const r of this.registrations.values()) {

@@ -2,6 +2,8 @@ import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/commo
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { AppConfig } from '../config';
+import { DatabaseService } from '../database';
+import { JobRegistry } from '../queue';
 import { createHttpApp } from '../../src/bootstrap/http-app';
 import { createWorkerApp } from '../../src/bootstrap/worker-app';
 import { createTestDatabase, TestDatabase } from './test-cluster';
@@ -35,16 +37,17 @@ export interface TestHttpApp {
 
 export interface TestAppOptions {
   db: Pick<TestDatabase, 'runtime' | 'admin' | 'system'>;
+  /** Wait for the database and queues before returning (default true). */
+  waitUntilReady?: boolean;
   env?: Record<string, string>;
   imports?: (Type | DynamicModule)[];
 }
 
 /** The api (or all) role in-process on a test database, with a supertest client. */
-export async function createTestHttpApp(
-  options: TestAppOptions & { role?: 'api' | 'all' },
-): Promise<TestHttpApp> {
+export async function createTestHttpApp(options: TestAppOptions & { role?: 'api' | 'all' }): Promise<TestHttpApp> {
   const config = testConfig(options.db, options.env);
   const app = await createHttpApp(config, options.role ?? 'all', options.imports);
+  if (options.waitUntilReady !== false) await untilReady(app);
   const server = app.getHttpServer();
   return {
     app,
@@ -56,17 +59,28 @@ export async function createTestHttpApp(
 
 /** The worker role in-process (no probe listener). */
 export async function createTestWorker(options: TestAppOptions): Promise<INestApplicationContext> {
-  return createWorkerApp(testConfig(options.db, options.env), options.imports);
+  const app = await createWorkerApp(testConfig(options.db, options.env), options.imports);
+  if (options.waitUntilReady !== false) await untilReady(app);
+  return app;
+}
+
+async function untilReady(app: INestApplicationContext): Promise<void> {
+  await app.get(DatabaseService).whenConnected();
+  await app.get(JobRegistry).whenAttached();
 }
 
 /** Polls `check` until it returns a truthy value or the timeout passes. */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 10000,
+  intervalMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (err) {
       last = err;
     }

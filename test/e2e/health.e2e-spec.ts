@@ -22,7 +22,11 @@ describe('probes while the database goes away and comes back', () => {
     server.initialise(superPassword);
     await server.start();
     const pw: RolePasswords = { owner: 'o' + superPassword, runtime: 'r' + superPassword, system: 's' + superPassword };
-    await provisionRolesAndDatabase(`postgres://postgres:${superPassword}@127.0.0.1:${server.port}/postgres`, 'calmops', pw);
+    await provisionRolesAndDatabase(
+      `postgres://postgres:${superPassword}@127.0.0.1:${server.port}/postgres`,
+      'calmops',
+      pw,
+    );
     urls = buildUrls('127.0.0.1', server.port, 'calmops', pw);
     await migrateAll(testConfig(urls));
   });
@@ -34,7 +38,11 @@ describe('probes while the database goes away and comes back', () => {
   });
 
   it('keeps liveness 200 and turns readiness 503 while the database is stopped, then recovers', async () => {
-    t = await createTestHttpApp({ db: urls, role: 'all', env: { READINESS_CACHE_MS: '0', HEALTH_DB_TIMEOUT_MS: '500' } });
+    t = await createTestHttpApp({
+      db: urls,
+      role: 'all',
+      env: { READINESS_CACHE_MS: '0', HEALTH_DB_TIMEOUT_MS: '500' },
+    });
     const http = t.http;
     await waitFor(async () => (await http().get('/health/ready')).status === 200, 15000);
 
@@ -60,7 +68,12 @@ describe('probes while the database goes away and comes back', () => {
     await t?.close();
     t = undefined;
     await server.stop();
-    t = await createTestHttpApp({ db: urls, role: 'all', env: { READINESS_CACHE_MS: '0', HEALTH_DB_TIMEOUT_MS: '500' } });
+    t = await createTestHttpApp({
+      db: urls,
+      role: 'all',
+      env: { READINESS_CACHE_MS: '0', HEALTH_DB_TIMEOUT_MS: '500' },
+      waitUntilReady: false,
+    });
     const http = t.http;
     expect((await http().get('/health/live')).status).toBe(200);
     const ready = await http().get('/health/ready');

@@ -16,7 +16,10 @@ describe('platform HTTP behaviour', () => {
     await db?.drop();
   });
 
-  function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number) {
+  function expectProblem(
+    res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+    status: number,
+  ) {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//), title: expect.any(String) });
@@ -52,7 +55,10 @@ describe('platform HTTP behaviour', () => {
   });
 
   it('answers a body over HTTP_BODY_LIMIT with 413', async () => {
-    const res = await t.http().post('/test/echo').send({ name: 'x'.repeat(4096), count: 1 });
+    const res = await t
+      .http()
+      .post('/test/echo')
+      .send({ name: 'x'.repeat(4096), count: 1 });
     expectProblem(res, 413);
   });
 

@@ -72,16 +72,22 @@ describe('roles and migrations of the built application', () => {
 
   it('worker role: serves only the probes on HEALTH_PORT, heartbeats, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const worker = spawnApp(['worker'], { ...dbEnv(db), HEALTH_PORT: String(port), WORKER_HEARTBEAT_INTERVAL_MS: '200' });
+    const worker = spawnApp(['worker'], {
+      ...dbEnv(db),
+      HEALTH_PORT: String(port),
+      WORKER_HEARTBEAT_INTERVAL_MS: '200',
+    });
     try {
       await waitFor(async () => (await get(`http://127.0.0.1:${port}/health/ready`)).status === 200, 30000, 200);
       expect((await get(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
       expect((await get(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
       expect((await get(`http://127.0.0.1:${port}/docs-json`)).status).toBe(404);
       const rows = await waitFor(async () => {
-        const r = await sql<{ pid: number; role: string }>(db.admin, `SELECT pid, role FROM worker_heartbeats WHERE pid = $1`, [
-          worker.child.pid,
-        ]);
+        const r = await sql<{ pid: number; role: string }>(
+          db.admin,
+          `SELECT pid, role FROM worker_heartbeats WHERE pid = $1`,
+          [worker.child.pid],
+        );
         return r.length ? r : undefined;
       });
       expect(rows[0].role).toBe('worker');
@@ -99,7 +105,9 @@ describe('roles and migrations of the built application', () => {
       await waitFor(async () => (await get(`http://127.0.0.1:${port}/health/ready`)).status === 200, 30000, 200);
       expect((await get(`http://127.0.0.1:${port}/docs-json`)).status).toBe(200);
       const rows = await waitFor(async () => {
-        const r = await sql<{ role: string }>(db.admin, `SELECT role FROM worker_heartbeats WHERE pid = $1`, [api.child.pid]);
+        const r = await sql<{ role: string }>(db.admin, `SELECT role FROM worker_heartbeats WHERE pid = $1`, [
+          api.child.pid,
+        ]);
         return r.length ? r : undefined;
       });
       expect(rows[0].role).toBe('api');
