@@ -1,4 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { spawnSync } from 'node:child_process';
 import { createTestDatabase, createTestHttpApp, TestDatabase, TestHttpApp } from '../../libs/testing';
 import { FixtureModule } from './fixtures/fixture.module';
 import { parsePrometheusText } from './fixtures/prometheus-text';
@@ -124,5 +125,13 @@ describe('platform HTTP behaviour', () => {
     expect(histogram?.samples.some((s) => s.labels.route === 'unmatched' && s.labels.status_code === '404')).toBe(true);
     expect(families.get('process_cpu_seconds_total')?.type).toBe('counter');
     expect(families.has('queue_jobs_total')).toBe(true);
+    // The reference checker, where installed (.ci/run installs it): no lint problems at all.
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: res.text, encoding: 'utf8' });
+    if (promtool.error) {
+      expect((promtool.error as NodeJS.ErrnoException).code).toBe('ENOENT');
+    } else {
+      expect(promtool.stdout + promtool.stderr).toBe('');
+      expect(promtool.status).toBe(0);
+    }
   });
 });
