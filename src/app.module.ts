@@ -7,9 +7,14 @@ import { HttpModule } from '../libs/http';
 import { ObservabilityModule } from '../libs/observability';
 import { QueueModule } from '../libs/queue';
 import { TasksModule } from '../libs/tasks';
+import { AuditModule as AuditLogModule } from '../libs/audit';
+import { AuthModule } from '../libs/auth';
+import { CryptoModule } from '../libs/crypto';
+import { AuditModule } from './audit/audit.module';
+import { OrgsModule } from './orgs/orgs.module';
 
 /** Feature modules, in the order they are composed. */
-export const FEATURE_MODULES: Type[] = [];
+export const FEATURE_MODULES: Type[] = [OrgsModule, AuditModule];
 
 /**
  * The one module graph for every role. The role is an injected token; libraries read it to
@@ -27,6 +32,10 @@ export class AppModule {
         HealthModule,
         QueueModule,
         EventsModule,
+        CryptoModule,
+        AuditLogModule,
+        // Guard order: rate limit and authentication before the generic HTTP checks.
+        AuthModule,
         HttpModule,
         TasksModule,
         ...FEATURE_MODULES,

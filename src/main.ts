@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { APP_ROLES, AppConfig, AppRole, ConfigValidationError } from '../libs/config';
 import { announce, bootLogger } from './bootstrap/boot-logger';
 import { prepareDatabase } from './bootstrap/database-setup';
+import { withDevSecrets } from './bootstrap/dev-secrets';
 import { createHttpApp } from './bootstrap/http-app';
 import { installShutdown } from './bootstrap/shutdown';
 import { runTask } from './bootstrap/task';
@@ -20,7 +21,7 @@ function usage(): never {
 
 function loadConfig(): AppConfig {
   try {
-    return AppConfig.load(process.env);
+    return withDevSecrets(AppConfig.load(process.env));
   } catch (err) {
     if (err instanceof ConfigValidationError) {
       process.stderr.write(`${err.message}\n`);

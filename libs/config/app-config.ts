@@ -1,4 +1,14 @@
-import { parseBoolean, parseByteSize, parseEnum, parseInteger, parseOrigins, parsePostgresUrl } from './env-parsers';
+import {
+  parseBoolean,
+  parseByteSize,
+  parseEnum,
+  parseHttpUrl,
+  parseInteger,
+  parseOrigins,
+  parsePostgresUrl,
+  parseSecret,
+} from './env-parsers';
+import { parseKeyring } from '../crypto/keyring';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -117,6 +127,55 @@ export const ENV_SPEC = {
     default: '1000',
     parse: parseInteger(50, 60000),
   }),
+  JWT_SECRET: spec({
+    description: 'HS256 secret for bearer tokens (>= 32 chars). Generated into DATA_DIR in development.',
+    parse: parseSecret(32),
+  }),
+  JWT_JWKS_URL: spec({
+    description: 'JWKS endpoint for RS256/ES256 tokens (production identity provider). Enables JWKS mode.',
+    parse: parseHttpUrl,
+  }),
+  JWT_ISSUER: spec({ description: 'Required `iss` of bearer tokens (required with JWT_JWKS_URL).', parse: (v) => v }),
+  JWT_AUDIENCE: spec({ description: 'Required `aud` of bearer tokens (required with JWT_JWKS_URL).', parse: (v) => v }),
+  JWKS_MIN_REFRESH_INTERVAL_MS: spec({
+    description: 'An unknown `kid` refetches the JWKS at most this often.',
+    default: '30000',
+    parse: parseInteger(1000, 3600000),
+  }),
+  DATA_ENCRYPTION_KEYS: spec({
+    description:
+      'Comma-separated kid:base64(32 bytes) keys; the first encrypts, all decrypt. Generated in development.',
+    parse: (v) => {
+      parseKeyring(v);
+      return v.trim();
+    },
+    requiredInProduction: true,
+  }),
+  API_KEY_CACHE_TTL_MS: spec({
+    description: 'How long a verified API key is cached per process; bounds how late a revocation is seen elsewhere.',
+    default: '5000',
+    parse: parseInteger(0, 5000),
+  }),
+  RATE_LIMIT_IP_PER_15_MIN: spec({
+    description: 'Requests per IP per 15 minutes without valid credentials.',
+    default: '100',
+    parse: parseInteger(1, 10_000_000),
+  }),
+  RATE_LIMIT_FREE_PER_HOUR: spec({
+    description: 'Requests per org per hour on the free plan.',
+    default: '1000',
+    parse: parseInteger(1, 100_000_000),
+  }),
+  RATE_LIMIT_PRO_PER_HOUR: spec({
+    description: 'Requests per org per hour on the pro plan.',
+    default: '10000',
+    parse: parseInteger(1, 100_000_000),
+  }),
+  RATE_LIMIT_ENTERPRISE_PER_HOUR: spec({
+    description: 'Requests per org per hour on the enterprise plan.',
+    default: '100000',
+    parse: parseInteger(1, 100_000_000),
+  }),
   QUEUE_POLL_INTERVAL_SECONDS: spec({
     description: 'pg-boss fetch interval of queue workers.',
     default: '1',
@@ -131,7 +190,15 @@ export const ENV_SPEC = {
 export type EnvName = keyof typeof ENV_SPEC;
 type Parsed<K extends EnvName> = ReturnType<(typeof ENV_SPEC)[K]['parse']>;
 /** Variables that may stay unset after validation; every other one has a default. */
-type OptionalName = 'DATABASE_URL' | 'DATABASE_ADMIN_URL' | 'DATABASE_SYSTEM_URL';
+type OptionalName =
+  | 'DATABASE_URL'
+  | 'DATABASE_ADMIN_URL'
+  | 'DATABASE_SYSTEM_URL'
+  | 'JWT_SECRET'
+  | 'JWT_JWKS_URL'
+  | 'JWT_ISSUER'
+  | 'JWT_AUDIENCE'
+  | 'DATA_ENCRYPTION_KEYS';
 type Values = { [K in EnvName]: K extends OptionalName ? Parsed<K> | undefined : Parsed<K> };
 
 export class ConfigValidationError extends Error {
@@ -183,6 +250,12 @@ export class AppConfig {
     }
     if (production && values.CORS_ORIGINS === '*') {
       problems.push('CORS_ORIGINS: must be an explicit list of origins when NODE_ENV=production, not "*"');
+    }
+    if (values.JWT_JWKS_URL && (!values.JWT_ISSUER || !values.JWT_AUDIENCE)) {
+      problems.push('JWT_ISSUER and JWT_AUDIENCE: both are required when JWT_JWKS_URL is set');
+    }
+    if (production && !values.JWT_JWKS_URL && !values.JWT_SECRET) {
+      problems.push('JWT_SECRET or JWT_JWKS_URL: one is required when NODE_ENV=production');
     }
     if (problems.length) throw new ConfigValidationError(problems);
     return new AppConfig(values as Values);

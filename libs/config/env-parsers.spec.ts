@@ -1,4 +1,14 @@
-import { parseBoolean, parseByteSize, parseEnum, parseInteger, parseOrigins, parsePostgresUrl } from './env-parsers';
+import { randomBytes } from 'node:crypto';
+import {
+  parseBoolean,
+  parseByteSize,
+  parseEnum,
+  parseHttpUrl,
+  parseInteger,
+  parseOrigins,
+  parsePostgresUrl,
+  parseSecret,
+} from './env-parsers';
 
 describe('parseInteger', () => {
   const port = parseInteger(1, 65535);
@@ -113,5 +123,73 @@ describe('parsePostgresUrl', () => {
     expect(() => parsePostgresUrl('postgres://u:p@db:5432')).toThrow('must name a database');
     expect(() => parsePostgresUrl('db:5432/calmops')).toThrow();
     expect(() => parsePostgresUrl('not a url')).toThrow('must be a URL like');
+  });
+});
+
+describe('parseHttpUrl', () => {
+  it.each(['https://auth.example.com/.well-known/jwks.json', 'http://localhost:8080/jwks', 'https://auth.example.com'])(
+    'accepts %p unchanged',
+    (raw) => {
+      expect(parseHttpUrl(raw)).toBe(raw);
+    },
+  );
+
+  it.each(['ftp://auth.example.com/jwks.json', 'file:///etc/jwks.json', 'postgres://db/calmops'])(
+    'rejects the non-http scheme of %p',
+    (raw) => {
+      expect(() => parseHttpUrl(raw)).toThrow('must be an http(s) URL');
+    },
+  );
+
+  it.each(['', 'auth.example.com/jwks.json', '/jwks.json', 'not a url'])('rejects non-URL %p', (raw) => {
+    expect(() => parseHttpUrl(raw)).toThrow('must be an http(s) URL');
+  });
+});
+
+describe('parseSecret', () => {
+  const secret32 = parseSecret(32);
+
+  it('accepts random values of at least the minimum length, unchanged', () => {
+    const exact = randomBytes(24).toString('base64url');
+    expect(exact).toHaveLength(32);
+    expect(secret32(exact)).toBe(exact);
+    const long = randomBytes(48).toString('base64');
+    expect(secret32(long)).toBe(long);
+  });
+
+  it('rejects a value one character short and names the minimum', () => {
+    const short = randomBytes(24).toString('base64url').slice(1);
+    expect(() => secret32(short)).toThrow('must be at least 32 characters');
+    expect(() => parseSecret(64)(randomBytes(24).toString('base64url'))).toThrow('must be at least 64 characters');
+    expect(() => secret32('')).toThrow('must be at least 32 characters');
+  });
+
+  it('rejects long values made of fewer than 10 distinct characters', () => {
+    for (const value of ['a'.repeat(64), randomBytes(3).toString('hex').repeat(11), '012345678'.repeat(4)]) {
+      expect(() => secret32(value)).toThrow('too repetitive');
+    }
+  });
+
+  it.each(['changeme', 'CHANGEME', 'secret', 'Password', 'example'])('rejects a %p... placeholder', (prefix) => {
+    expect(() => secret32(`${prefix}-${randomBytes(24).toString('hex')}`)).toThrow('looks like a placeholder');
+  });
+
+  it('never echoes the value in its messages', () => {
+    const values = [
+      randomBytes(12).toString('hex'),
+      randomBytes(4).toString('hex').repeat(6),
+      `secret-${randomBytes(24).toString('base64url')}`,
+    ];
+    for (const value of values) {
+      let message = '';
+      try {
+        secret32(value);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(message).not.toContain(value);
+      expect(message).not.toContain(value.slice(0, 8));
+    }
   });
 });

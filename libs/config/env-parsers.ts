@@ -73,3 +73,25 @@ export function parseOrigins(raw: string): string[] | '*' {
   }
   return list;
 }
+
+export function parseHttpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be an http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('must be an http(s) URL');
+  return raw;
+}
+
+/** A secret must be long and not trivially guessable (never echoed in the message). */
+export function parseSecret(minLength: number) {
+  return (raw: string): string => {
+    if (raw.length < minLength) throw new Error(`must be at least ${minLength} characters`);
+    if (new Set(raw).size < 10) throw new Error('is too repetitive to be a secret; generate a random one');
+    if (/^(changeme|secret|password|example)/i.test(raw))
+      throw new Error('looks like a placeholder; generate a random one');
+    return raw;
+  };
+}

@@ -6,6 +6,7 @@ import { DatabaseService } from './database.service';
 interface TenantScope {
   orgId: string;
   manager: EntityManager;
+  afterCommit: (() => void)[];
 }
 
 const storage = new AsyncLocalStorage<TenantScope>();
@@ -25,11 +26,21 @@ export class NoTenantContextError extends Error {
 export class TenantContext {
   constructor(private readonly db: DatabaseService) {}
 
-  run<T>(orgId: string, work: () => Promise<T>): Promise<T> {
-    return this.db.app.transaction(async (manager) => {
+  async run<T>(orgId: string, work: () => Promise<T>): Promise<T> {
+    const afterCommit: (() => void)[] = [];
+    const result = await this.db.app.transaction(async (manager) => {
       await manager.query(`select set_config('app.current_org', $1, true)`, [orgId]);
-      return storage.run({ orgId, manager }, work);
+      return storage.run({ orgId, manager, afterCommit }, work);
     });
+    for (const fn of afterCommit) fn();
+    return result;
+  }
+
+  /** Runs `fn` once the current transaction has committed (never if it rolls back). */
+  onCommit(fn: () => void): void {
+    const scope = storage.getStore();
+    if (!scope) throw new NoTenantContextError();
+    scope.afterCommit.push(fn);
   }
 
   get active(): boolean {

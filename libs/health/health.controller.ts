@@ -2,11 +2,14 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
 import { EventLoopIndicator } from './core-indicators';
 import { ReadinessService } from './readiness.service';
 
 @ApiTags('health')
+// Probes and scrapes are never rate-limited.
+@SkipThrottle()
 @Public()
 @Controller('health')
 export class HealthController {

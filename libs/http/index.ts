@@ -5,3 +5,5 @@ export * from './problem-details';
 export * from './problem-details.filter';
 export * from './swagger';
 export * from './validation';
+export * from './request-id.decorator';
+export * from './pagination';

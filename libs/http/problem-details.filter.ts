@@ -57,9 +57,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
     const problem = this.toProblem(exception, req);
-    if (problem.status >= 500) {
+    // 503 is an expected state (database away, shutting down), not a defect.
+    if (problem.status === 503) this.logger.warn({ request_id: problem.request_id }, problem.detail);
+    else if (problem.status >= 500)
       this.logger.error({ err: exception, request_id: problem.request_id }, 'request failed');
-    }
     if (res.headersSent) return;
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }

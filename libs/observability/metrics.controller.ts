@@ -1,10 +1,13 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()
+// Probes and scrapes are never rate-limited.
+@SkipThrottle()
 @Public()
 @Controller('metrics')
 export class MetricsController {

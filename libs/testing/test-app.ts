@@ -1,6 +1,8 @@
 import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { generateKeyringEntry } from '../crypto';
 import { AppConfig } from '../config';
 import { DatabaseService } from '../database';
 import { JobRegistry } from '../queue';
@@ -11,6 +13,9 @@ import { createTestDatabase, TestDatabase } from './test-cluster';
 /** Settings that make tests quick and quiet; each test may override any of them. */
 export const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
+  // Generated per test run; never a fixed value in the repository.
+  JWT_SECRET: randomBytes(32).toString('base64url'),
+  DATA_ENCRYPTION_KEYS: generateKeyringEntry('test'),
   LOG_LEVEL: 'silent',
   QUEUE_POLL_INTERVAL_SECONDS: '0.5',
   EVENTS_RELAY_INTERVAL_MS: '200',

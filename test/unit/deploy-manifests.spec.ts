@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -93,16 +94,30 @@ function podTemplate(obj: K8sObject): PodTemplate | undefined {
 const workloads = k8s.filter((o) => ['Deployment', 'Job', 'CronJob'].includes(o.kind));
 const containersOf = (obj: K8sObject) => podTemplate(obj)?.spec.containers ?? [];
 
+/**
+ * Values generated per run for secrets the files leave as placeholders (a whole `REPLACE_ME`
+ * or `${NAME:?...}`), so the production config built from them can be validated. A password
+ * inside a URL keeps its placeholder: the URL still parses.
+ */
+const STAND_INS: Record<string, string> = {
+  JWT_SECRET: randomBytes(48).toString('base64url'),
+  DATA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+};
+const fillPlaceholders = (values: Record<string, string> = {}) =>
+  Object.fromEntries(
+    Object.entries(values).map(([name, v]) => [name, v === 'REPLACE_ME' ? (STAND_INS[name] ?? v) : v]),
+  );
+
 /** The environment a container starts with, secrets taken from the example Secret. */
 function containerEnv(c: Container): Record<string, string> {
   const env: Record<string, string> = {};
   for (const from of c.envFrom ?? []) {
     if (from.configMapRef) Object.assign(env, find('ConfigMap', from.configMapRef.name).data);
-    if (from.secretRef) Object.assign(env, find('Secret', from.secretRef.name).stringData);
+    if (from.secretRef) Object.assign(env, fillPlaceholders(find('Secret', from.secretRef.name).stringData));
   }
   for (const e of c.env ?? []) {
     const ref = e.valueFrom?.secretKeyRef;
-    env[e.name] = ref ? (find('Secret', ref.name).stringData ?? {})[ref.key] : (e.value ?? '');
+    env[e.name] = ref ? fillPlaceholders(find('Secret', ref.name).stringData)[ref.key] : (e.value ?? '');
   }
   return env;
 }
@@ -113,9 +128,14 @@ function probe(c: Container, kind: 'startupProbe' | 'livenessProbe' | 'readiness
   return { path: get?.path, port };
 }
 
-/** `${NAME:?message}` → a URL-safe stand-in, `${NAME:-default}` → default, as compose would. */
+/**
+ * `${NAME:-default}` → default, as compose would; `${NAME:?message}` → the generated stand-in
+ * for NAME, or a URL-safe `secret` (a password pasted into a URL).
+ */
 const interpolate = (value: string) =>
-  String(value).replace(/\$\{[A-Z0-9_]+(?::?([?-])([^}]*))?\}/g, (_, op, arg) => (op === '-' ? arg : 'secret'));
+  String(value).replace(/\$\{([A-Z0-9_]+)(?::?([?-])([^}]*))?\}/g, (_, name: string, op, arg) =>
+    op === '-' ? arg : (STAND_INS[name] ?? 'secret'),
+  );
 
 const PLACEHOLDER = /^(\$\{[A-Z0-9_]+(:?[?-][^}]*)?\}|REPLACE_ME)$/;
 
@@ -125,9 +145,10 @@ function committedCredentials(text: string): string[] {
   for (const m of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]+:(\$\{[^}]*\}|[^\s@'"]+)@/gi)) {
     if (!PLACEHOLDER.test(m[1])) found.push(m[0]);
   }
-  // Env-style keys (POSTGRES_PASSWORD, JWT_SECRET, API_TOKEN) and any `password` key, same line only.
+  // Env-style keys (POSTGRES_PASSWORD, JWT_SECRET, API_TOKEN, DATA_ENCRYPTION_KEYS) and any
+  // `password` key, same line only.
   const keyed =
-    /^[ \t]*-?[ \t]*(\w*(?:PASSWORD|SECRET|TOKEN|[Pp]assword)\w*)[ \t]*[:=][ \t]*['"]?(\$\{[^}]*\}|[^'"\s#]*)/gm;
+    /^[ \t]*-?[ \t]*(\w*(?:PASSWORD|SECRET|TOKEN|[Pp]assword)\w*|\w*_KEYS?)[ \t]*[:=][ \t]*['"]?(\$\{[^}]*\}|[^'"\s#]*)/gm;
   for (const m of text.matchAll(keyed)) if (m[2] && !PLACEHOLDER.test(m[2])) found.push(m[0].trim());
   for (const m of text.matchAll(/\bPASSWORD\s+'[^']*'/gi)) found.push(m[0]);
   return found;
@@ -251,6 +272,42 @@ describe('deployment files in docker/', () => {
     }
   });
 
+  it('take JWT settings from a JWKS in Kubernetes and the encryption keys from the Secret only', () => {
+    expect(configMap.data).toEqual(
+      expect.objectContaining({
+        JWT_JWKS_URL: expect.stringMatching(/^https:\/\//),
+        JWT_ISSUER: expect.any(String),
+        JWT_AUDIENCE: expect.any(String),
+      }),
+    );
+    for (const name of ['JWT_SECRET', 'DATA_ENCRYPTION_KEYS'])
+      expect(Object.keys(configMap.data ?? {})).not.toContain(name);
+    expect(secret.stringData?.DATA_ENCRYPTION_KEYS).toBe('REPLACE_ME');
+    for (const w of workloads) {
+      for (const c of containersOf(w)) {
+        expect({ container: c.name, env: c.env }).toEqual({
+          container: c.name,
+          env: expect.arrayContaining([
+            {
+              name: 'DATA_ENCRYPTION_KEYS',
+              valueFrom: { secretKeyRef: { name: 'calmops-secrets', key: 'DATA_ENCRYPTION_KEYS' } },
+            },
+          ]),
+        });
+      }
+    }
+    // compose: required from the shell or docker/.env, with no default that could ship.
+    for (const [name, s] of appServices) {
+      for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEYS']) {
+        expect({ name, key, value: s.environment?.[key] }).toEqual({
+          name,
+          key,
+          value: expect.stringMatching(new RegExp(`^\\$\\{${key}:\\?[^}]+\\}$`)),
+        });
+      }
+    }
+  });
+
   it('hand the owner URL (DATABASE_ADMIN_URL) to the migration only', () => {
     const holders = [
       ...workloads.filter((w) => containersOf(w).some((c) => 'DATABASE_ADMIN_URL' in containerEnv(c))),
@@ -319,6 +376,12 @@ describe('deployment files in docker/', () => {
     expect(committedCredentials('  POSTGRES_PASSWORD: hunter2')).toHaveLength(1);
     expect(committedCredentials("CREATE ROLE x LOGIN PASSWORD 'hunter2';")).toHaveLength(1);
     expect(committedCredentials('postgres://app:${APP_PW:?set APP_PW}@db/calmops REPLACE_ME')).toEqual([]);
+    expect(committedCredentials(`  JWT_SECRET: ${STAND_INS.JWT_SECRET}`)).toHaveLength(1);
+    expect(committedCredentials(`  DATA_ENCRYPTION_KEYS: ${STAND_INS.DATA_ENCRYPTION_KEYS}`)).toHaveLength(1);
+    expect(committedCredentials(`DATA_ENCRYPTION_KEYS=${STAND_INS.DATA_ENCRYPTION_KEYS}`)).toHaveLength(1);
+    expect(committedCredentials('  DATA_ENCRYPTION_KEYS: REPLACE_ME')).toEqual([]);
+    expect(committedCredentials('  JWT_SECRET: ${JWT_SECRET:?set JWT_SECRET}')).toEqual([]);
+    expect(committedCredentials("  API_KEY_CACHE_TTL_MS: '5000'")).toEqual([]);
 
     const files = [...walk(DOCKER), join(ROOT, '.dockerignore')];
     const leaks = files.flatMap((f) => committedCredentials(read(f)).map((c) => `${relative(ROOT, f)}: ${c}`));

@@ -1,0 +1,39 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { CredentialResolver } from './credential-resolver.service';
+import { REQUIRED_SCOPES } from './decorators';
+import { PRINCIPAL, RequestWithPrincipal } from './principal';
+import { IS_PUBLIC } from './public.decorator';
+import type { Scope } from './scopes';
+
+/**
+ * The one global guard: every route needs credentials unless it is `@Public()`, and then every
+ * scope named by `@Scopes(...)`. A route with neither is refused (and fails the route
+ * inventory test), so forgetting to protect a route cannot open it.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly credentials: CredentialResolver,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const principal = await this.credentials.resolve(context);
+    if (!principal) {
+      throw new UnauthorizedException('Authenticate with "Authorization: Bearer <jwt>" or "X-API-Key: <key>".');
+    }
+    const required = this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets);
+    if (!required?.length) throw new ForbiddenException('This route declares no scope and is closed.');
+    const missing = required.filter((s) => !principal.scopes.has(s));
+    if (missing.length) throw new ForbiddenException(`Missing scope: ${missing.join(', ')}.`);
+    if (!principal.orgId && !required.includes('platform:admin')) {
+      throw new ForbiddenException('This route acts inside an org; use an org API key or token.');
+    }
+    context.switchToHttp().getRequest<RequestWithPrincipal>()[PRINCIPAL] = principal;
+    return true;
+  }
+}

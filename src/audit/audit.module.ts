@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AuditModule as AuditLogModule } from '../../libs/audit';
+import { AuditVerifyTask } from './audit-verify.task';
+import { AuditController } from './audit.controller';
+
+/** The audit feature: the HTTP read API and the chain verification task over the shared audit log. */
+@Module({
+  imports: [AuditLogModule],
+  controllers: [AuditController],
+  providers: [AuditVerifyTask],
+})
+export class AuditModule {}
