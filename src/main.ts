@@ -7,6 +7,7 @@ import { createHttpApp } from './bootstrap/http-app';
 import { installShutdown } from './bootstrap/shutdown';
 import { runTask } from './bootstrap/task';
 import { createProbeServer, createWorkerApp } from './bootstrap/worker-app';
+import { OrgsService } from './orgs/orgs.service';
 
 const EXIT_USAGE = 2;
 const EXIT_CONFIG = 78;
@@ -46,6 +47,7 @@ async function serve(config: AppConfig, role: Exclude<AppRole, 'task'>): Promise
   const app = await createHttpApp(cfg, role);
   await app.listen(cfg.get('PORT'), host);
   installShutdown({ app, servers: [app.getHttpServer()], config: cfg, stopDatabase: db.stop });
+  const demo = db.embedded ? await app.get(OrgsService).ensureDemoOrg(cfg.get('DATA_DIR'), db.created) : undefined;
   const base = `http://localhost:${cfg.get('PORT')}`;
   announce([
     `CalmOps is up (role: ${role}).`,

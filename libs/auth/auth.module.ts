@@ -10,6 +10,7 @@ import { JwtStrategy } from './jwt.strategy';
 import { OrgDirectory } from './org-directory.service';
 import { PostgresThrottlerStorage, RateLimitCounterPruner } from './postgres-throttler.storage';
 import { RateLimitGuard } from './rate-limit.guard';
+import { RlsIndicator } from './rls.indicator';
 import { TenantScopeInterceptor } from './tenant-scope.interceptor';
 
 /**
@@ -35,6 +36,7 @@ import { TenantScopeInterceptor } from './tenant-scope.interceptor';
     JwtStrategy,
     OrgDirectory,
     RateLimitCounterPruner,
+    RlsIndicator,
     { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },

@@ -1,3 +1,4 @@
 export * from './spawn-app';
 export * from './test-app';
 export * from './test-cluster';
+export * from './org-isolation';
