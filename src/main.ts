@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { APP_ROLES, AppConfig, AppRole, ConfigValidationError } from '../libs/config';
 import { announce, bootLogger } from './bootstrap/boot-logger';
-import { prepareDatabase } from './bootstrap/database-setup';
+import { PreparedDatabase, prepareDatabase } from './bootstrap/database-setup';
 import { withDevSecrets } from './bootstrap/dev-secrets';
 import { createHttpApp } from './bootstrap/http-app';
 import { installShutdown } from './bootstrap/shutdown';
@@ -34,6 +34,16 @@ function loadConfig(): AppConfig {
 
 async function serve(config: AppConfig, role: Exclude<AppRole, 'task'>): Promise<void> {
   const db = await prepareDatabase(config, { migrate: true });
+  try {
+    await start(db, role);
+  } catch (err) {
+    // The embedded server is detached from this process: never leave it orphaned.
+    await db.stop();
+    throw err;
+  }
+}
+
+async function start(db: PreparedDatabase, role: Exclude<AppRole, 'task'>): Promise<void> {
   const cfg = db.config;
   const host = cfg.get('HOST');
   if (role === 'worker') {
@@ -47,7 +57,7 @@ async function serve(config: AppConfig, role: Exclude<AppRole, 'task'>): Promise
   const app = await createHttpApp(cfg, role);
   await app.listen(cfg.get('PORT'), host);
   installShutdown({ app, servers: [app.getHttpServer()], config: cfg, stopDatabase: db.stop });
-  const demo = db.embedded ? await app.get(OrgsService).ensureDemoOrg(cfg.get('DATA_DIR'), db.created) : undefined;
+  const demo = db.embedded ? await app.get(OrgsService).ensureDemoOrg(cfg.get('DATA_DIR')) : undefined;
   const base = `http://localhost:${cfg.get('PORT')}`;
   announce([
     `CalmOps is up (role: ${role}).`,

@@ -41,6 +41,8 @@ export class JwtKeysService {
     }
     const kid = this.kidOf(rawJwt);
     const known = this.keys.get(kid);
+    // Re-read the key set now and then even when every kid is known, so withdrawn keys go.
+    if (Date.now() - this.lastFetch > 10 * 60_000) void this.refresh();
     if (known) return known;
     await this.refresh();
     const fetched = this.keys.get(kid);
@@ -73,11 +75,15 @@ export class JwtKeysService {
       const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const set = (await res.json()) as JwkSet;
+      const fresh = new Map<string, string>();
       for (const jwk of set.keys ?? []) {
         if (!jwk.kid || (jwk.use && jwk.use !== 'sig') || !['RSA', 'EC'].includes(String(jwk.kty))) continue;
         const pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-        this.keys.set(jwk.kid, pem);
+        fresh.set(jwk.kid, pem);
       }
+      // Replace, not merge: a key the provider withdrew (e.g. compromised) stops verifying.
+      this.keys.clear();
+      for (const [kid, pem] of fresh) this.keys.set(kid, pem);
     } catch (err) {
       this.logger.warn(`JWKS fetch from ${url} failed: ${(err as Error).message}`);
     }

@@ -13,6 +13,7 @@ import { ReadinessRegistry } from '../health/readiness-registry';
 export class RlsIndicator implements OnModuleInit {
   private readonly logger = new Logger('RLS');
   private warned = false;
+  private last?: { at: number; role: string; enforced: boolean };
 
   constructor(
     private readonly indicators: HealthIndicatorService,
@@ -26,15 +27,29 @@ export class RlsIndicator implements OnModuleInit {
 
   async check() {
     const check = this.indicators.check('rls');
-    if (!this.db.connected) return check.down({ message: 'database not connected' });
-    const rows = (await this.db.app.query(
-      `SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`,
-    )) as { role: string; rolsuper: boolean; rolbypassrls: boolean }[];
-    const { role, rolsuper, rolbypassrls } = rows[0];
-    const enforced = !rolsuper && !rolbypassrls;
+    // Role attributes rarely change: re-read once a minute, and never let a slow database make
+    // this check (rather than the database check) decide how long readiness takes.
+    if (!this.last || Date.now() - this.last.at > 60_000) {
+      const query = this.db.connected
+        ? (this.db.app.query(
+            `SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`,
+          ) as Promise<{ role: string; rolsuper: boolean; rolbypassrls: boolean }[]>)
+        : Promise.reject(new Error('database not connected'));
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref());
+      try {
+        const [row] = await Promise.race([query, timeout]);
+        this.last = { at: Date.now(), role: row.role, enforced: !row.rolsuper && !row.rolbypassrls };
+      } catch (err) {
+        query.catch(() => undefined);
+        if (!this.last) return check.down({ message: (err as Error).message });
+      }
+    }
+    const { role, enforced } = this.last!;
     if (!enforced && !this.warned) {
       this.warned = true;
-      this.logger.warn(`runtime role ${role} bypasses row-level security (superuser or BYPASSRLS): tenant isolation relies on the application alone`);
+      this.logger.warn(
+        `runtime role ${role} bypasses row-level security (superuser or BYPASSRLS): tenant isolation relies on the application alone`,
+      );
     }
     return check.up({ rls_enforced: enforced, runtime_role: role });
   }

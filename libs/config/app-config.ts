@@ -7,6 +7,7 @@ import {
   parseOrigins,
   parsePostgresUrl,
   parseSecret,
+  parseTrustProxy,
 } from './env-parsers';
 import { parseKeyring } from '../crypto/keyring';
 
@@ -81,6 +82,12 @@ export const ENV_SPEC = {
     parse: (v) => v,
   }),
   LOG_LEVEL: spec({ description: 'Log level.', default: 'info', parse: parseEnum(LOG_LEVELS) }),
+  TRUST_PROXY: spec({
+    description:
+      'Which proxies may set X-Forwarded-For (client IP for rate limits): false, a hop count, or Express names/CIDRs like "uniquelocal".',
+    default: 'false',
+    parse: parseTrustProxy,
+  }),
   HTTP_BODY_LIMIT: spec({
     description: 'Largest accepted request body (e.g. 1mb, 512kb); larger bodies get 413.',
     default: '1mb',

@@ -95,3 +95,25 @@ export function parseSecret(minLength: number) {
     return raw;
   };
 }
+
+/**
+ * Express `trust proxy`: `false` (use the socket address), a number of hops, or a list of
+ * names/CIDRs. Never `true`: that would let any client choose its own IP with X-Forwarded-For.
+ */
+export function parseTrustProxy(raw: string): false | number | string[] {
+  const v = raw.trim();
+  if (v === 'false' || v === '') return false;
+  if (v === 'true') throw new Error('"true" trusts any client\'s X-Forwarded-For; give a hop count or proxy addresses');
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  for (const item of list) {
+    if (!named.has(item) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(item)) {
+      throw new Error(`"${item}" is not loopback, linklocal, uniquelocal, an IP or a CIDR`);
+    }
+  }
+  return list;
+}

@@ -9,7 +9,7 @@ import { setupSwagger } from './swagger';
  */
 export function configureHttpApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  app.set('trust proxy', config.get('TRUST_PROXY'));
   app.use(
     helmet({
       // Swagger UI needs inline styles and scripts from its own bundle.

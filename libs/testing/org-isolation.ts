@@ -12,7 +12,11 @@ export interface TestOrg {
 }
 
 /** Creates an org with an owner key, as `task create-org` does. */
-export async function createTestOrg(app: INestApplication, name = 'Test Org', plan: 'free' | 'pro' | 'enterprise' = 'pro'): Promise<TestOrg> {
+export async function createTestOrg(
+  app: INestApplication,
+  name = 'Test Org',
+  plan: 'free' | 'pro' | 'enterprise' = 'pro',
+): Promise<TestOrg> {
   const { org, apiKey } = await app
     .get(OrgsService)
     .create(name, plan, { actorType: 'system', actorId: 'test' }, { ownerKey: true });

@@ -79,17 +79,16 @@ export async function runTask(config: AppConfig, name: string | undefined, args:
     try {
       const registry = app.get(TaskRegistry);
       const task = name ? registry.find(name) : undefined;
-      if (!task) {
+      if (!task || name === 'help') {
         const known = [
           ...Object.entries(CORE_TASKS).map(([n, t]) => ({ name: n, description: t.description })),
           ...registry.list(),
         ];
-        process.stderr.write(
-          `${name ? `unknown task "${name}"` : 'no task named'}. Tasks:\n${known
-            .map((t) => `  ${t.name.padEnd(24)} ${t.description}`)
-            .join('\n')}\n`,
-        );
-        return 2;
+        const help = name === 'help';
+        const listing = known.map((t) => `  ${t.name.padEnd(24)} ${t.description}`).join('\n');
+        const heading = help ? 'Tasks' : `${name ? `unknown task "${name}"` : 'no task named'}. Tasks`;
+        (help ? process.stdout : process.stderr).write(`${heading}:\n${listing}\n`);
+        return help ? 0 : 2;
       }
       const result = await task.run(parseFlags(args));
       print(result.output);

@@ -36,6 +36,7 @@ export class OrgsService {
    * nature, so it runs on the system connection, in one transaction with its audit events.
    */
   async create(name: string, plan: Plan, actor: Actor, options: { ownerKey?: boolean; requestId?: string } = {}) {
+    await this.db.whenConnected();
     return this.db.system.transaction(async (manager) => {
       const org = await manager.save(Org, manager.create(Org, { name, plan }));
       await this.audit.record(
@@ -83,14 +84,15 @@ export class OrgsService {
   }
 
   /**
-   * On a fresh embedded database, creates a demo org and writes its owner key to
+   * On an embedded database without any org yet, creates a demo org and writes its owner key to
    * DATA_DIR/demo-credentials.json; later starts read the file back.
    */
-  async ensureDemoOrg(dataDir: string, freshDatabase: boolean): Promise<OrgWithKey | undefined> {
+  async ensureDemoOrg(dataDir: string): Promise<OrgWithKey | undefined> {
     const file = join(resolve(dataDir), 'demo-credentials.json');
-    if (!freshDatabase) {
-      return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as OrgWithKey) : undefined;
-    }
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as OrgWithKey;
+    await this.db.whenConnected();
+    const [{ n }] = (await this.db.system.query('SELECT count(*)::int AS n FROM orgs')) as { n: number }[];
+    if (n > 0) return undefined;
     const { org, apiKey } = await this.create(
       'Demo Org',
       'pro',

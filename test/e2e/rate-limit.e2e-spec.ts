@@ -1,0 +1,151 @@
+import type { Response } from 'supertest';
+import { generateApiKey } from '../../libs/auth';
+import {
+  createTestDatabase,
+  createTestHttpApp,
+  createTestOrg,
+  sql,
+  TestDatabase,
+  TestHttpApp,
+  TestOrg,
+} from '../../libs/testing';
+
+const ENV = { RATE_LIMIT_FREE_PER_HOUR: '5', RATE_LIMIT_IP_PER_15_MIN: '4' };
+
+function expectProblem(res: Response, status: number): void {
+  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status, body: { status } });
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+}
+
+function limitHeaders(res: Response) {
+  return {
+    limit: Number(res.headers['ratelimit-limit']),
+    remaining: Number(res.headers['ratelimit-remaining']),
+    reset: Number(res.headers['ratelimit-reset']),
+  };
+}
+
+/** hits of the one counter whose key matches the LIKE pattern. */
+async function counter(db: TestDatabase, pattern: string): Promise<number | undefined> {
+  const rows = await sql<{ hits: number }>(db.system, `SELECT hits FROM rate_limit_counters WHERE key LIKE $1`, [
+    pattern,
+  ]);
+  expect(rows.length).toBeLessThanOrEqual(1);
+  return rows[0]?.hits;
+}
+
+describe('rate limits (per org plan, per IP without credentials, shared in PostgreSQL)', () => {
+  let db: TestDatabase;
+  let t: TestHttpApp;
+  let free: TestOrg;
+  let pro: TestOrg;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await createTestHttpApp({ db, env: ENV });
+    free = await createTestOrg(t.app, 'A', 'free');
+    pro = await createTestOrg(t.app, 'B', 'pro');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('a free org gets 5 requests an hour, with RateLimit headers, then 429 with Retry-After', async () => {
+    for (let i = 1; i <= 5; i++) {
+      const res = await t.http().get('/api/orgs/me').set(free.headers);
+      expect(res.status).toBe(200);
+      expect(res.body.id).toBe(free.id);
+      const h = limitHeaders(res);
+      expect(h).toEqual({ limit: 5, remaining: 5 - i, reset: expect.any(Number) });
+      expect(h.reset).toBeGreaterThan(0);
+      expect(h.reset).toBeLessThanOrEqual(3600);
+    }
+    const blocked = await t.http().get('/api/orgs/me').set(free.headers);
+    expectProblem(blocked, 429);
+    const retryAfter = Number(blocked.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(limitHeaders(blocked)).toMatchObject({ limit: 5, remaining: 0 });
+    expect(await counter(db, `%org:${free.id}`)).toBe(6);
+  });
+
+  it('a pro org is not limited at 6 (10000 an hour by default)', async () => {
+    for (let i = 1; i <= 6; i++) {
+      const res = await t.http().get('/api/orgs/me').set(pro.headers);
+      expect(res.status).toBe(200);
+      expect(limitHeaders(res)).toMatchObject({ limit: 10000, remaining: 10000 - i });
+    }
+    expect(await counter(db, `%org:${pro.id}`)).toBe(6);
+  });
+
+  it('probes and metrics are never limited or counted', async () => {
+    for (const path of ['/health/live', '/health/ready', '/metrics']) {
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await t.http().get(path);
+        statuses.push(res.status);
+        expect(res.headers['ratelimit-limit']).toBeUndefined();
+      }
+      expect(statuses).toEqual(Array(20).fill(200));
+    }
+    const rows = await sql<{ key: string }>(db.system, `SELECT key FROM rate_limit_counters WHERE key LIKE '%ip:%'`);
+    expect(rows).toEqual([]);
+  });
+
+  it('counts requests without valid credentials per IP: failed logins are throttled', async () => {
+    const attempts = [
+      { 'X-API-Key': generateApiKey().key },
+      { 'X-API-Key': 'not-a-key' },
+      { Authorization: 'Bearer not.a.jwt' },
+      {},
+    ];
+    for (const headers of attempts) {
+      const res = await t.http().get('/api/orgs/me').set(headers);
+      expectProblem(res, 401);
+      expect(limitHeaders(res).limit).toBe(4);
+    }
+    const blocked = await t.http().get('/api/orgs/me').set({ 'X-API-Key': generateApiKey().key });
+    expectProblem(blocked, 429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(900);
+    expect(await counter(db, '%:ip:%')).toBe(5);
+
+    // A forged X-Forwarded-For does not buy a fresh bucket (TRUST_PROXY defaults to false).
+    const forged = await t
+      .http()
+      .get('/api/orgs/me')
+      .set({ 'X-API-Key': generateApiKey().key, 'X-Forwarded-For': '203.0.113.9' });
+    expectProblem(forged, 429);
+
+    // The IP bucket does not lock out callers with valid credentials from the same address.
+    expect((await t.http().get('/api/orgs/me').set(pro.headers)).status).toBe(200);
+  });
+
+  it('two instances on one database share an org count', async () => {
+    const other = await createTestHttpApp({ db, env: ENV });
+    try {
+      const org = await createTestOrg(t.app, 'C', 'free');
+      const statuses: number[] = [];
+      for (const app of [t, t, t, other, other, other]) {
+        const res = await app.http().get('/api/orgs/me').set(org.headers);
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      expect(await counter(db, `%org:${org.id}`)).toBe(6);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('counters live in rate_limit_counters, which the runtime role cannot read', async () => {
+    const rows = await sql<{ key: string; hits: number; expires_at: Date }>(
+      db.system,
+      `SELECT key, hits, expires_at FROM rate_limit_counters`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const row of rows) expect(row.expires_at.getTime()).toBeGreaterThan(Date.now());
+    await expect(sql(db.runtime, 'SELECT * FROM rate_limit_counters')).rejects.toThrow(/permission denied/);
+    await expect(sql(db.runtime, `DELETE FROM rate_limit_counters`)).rejects.toThrow(/permission denied/);
+  });
+});
