@@ -69,6 +69,13 @@ async function start(db: PreparedDatabase, role: Exclude<AppRole, 'task'>): Prom
     db.embedded
       ? `  Database:     embedded PostgreSQL, data in ${cfg.get('DATA_DIR')}/postgres`
       : '  Database:     DATABASE_URL',
+    ...(demo
+      ? [
+          `  Demo org:     ${demo.org_id}`,
+          `  Demo API key: ${demo.api_key}   (also in ${cfg.get('DATA_DIR')}/demo-credentials.json)`,
+          `  Try it:       curl -H "X-API-Key: ${demo.api_key}" ${base}/api/orgs/me`,
+        ]
+      : []),
   ]);
 }
 
