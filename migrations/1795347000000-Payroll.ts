@@ -144,6 +144,7 @@ export class Payroll1795347000000 implements MigrationInterface {
         work_date date,
         quantity numeric(14,3),
         unit text,
+        ticket_hours numeric(12,3),
         rate numeric(14,4),
         amount_cents bigint NOT NULL,
         held boolean NOT NULL,
@@ -218,7 +219,9 @@ export class Payroll1795347000000 implements MigrationInterface {
         id integer PRIMARY KEY CHECK (id = 1),
         paused boolean NOT NULL DEFAULT false,
         reason text,
-        changed_at timestamptz NOT NULL DEFAULT now()
+        changed_at timestamptz NOT NULL DEFAULT now(),
+        gate_reason text,
+        gate_checked_at timestamptz
       )`);
     await q.query(`INSERT INTO payroll_control (id) VALUES (1) ON CONFLICT DO NOTHING`);
     await restrictToSystem(q, 'payroll_control');

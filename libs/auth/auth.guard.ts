@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { CredentialResolver } from './credential-resolver.service';
-import { REQUIRED_SCOPES } from './decorators';
+import { ANY_OF_SCOPES, REQUIRED_SCOPES } from './decorators';
 import { PRINCIPAL, RequestWithPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 import type { Scope } from './scopes';
@@ -26,11 +26,16 @@ export class AuthGuard implements CanActivate {
     if (!principal) {
       throw new UnauthorizedException('Authenticate with "Authorization: Bearer <jwt>" or "X-API-Key: <key>".');
     }
-    const required = this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets);
-    if (!required?.length) throw new ForbiddenException('This route declares no scope and is closed.');
+    const anyOf = this.reflector.getAllAndOverride<Scope[]>(ANY_OF_SCOPES, targets);
+    const required = this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets) ?? [];
+    if (!required.length && !anyOf?.length) throw new ForbiddenException('This route declares no scope and is closed.');
     const missing = required.filter((s) => !principal.scopes.has(s));
     if (missing.length) throw new ForbiddenException(`Missing scope: ${missing.join(', ')}.`);
-    if (!principal.orgId && !required.includes('platform:admin')) {
+    if (anyOf?.length && !anyOf.some((s) => principal.scopes.has(s))) {
+      throw new ForbiddenException(`Needs one of: ${anyOf.join(', ')}.`);
+    }
+    const allowsPlatform = required.includes('platform:admin') || (anyOf ?? []).includes('platform:admin');
+    if (!principal.orgId && !allowsPlatform) {
       throw new ForbiddenException('This route acts inside an org; use an org API key or token.');
     }
     context.switchToHttp().getRequest<RequestWithPrincipal>()[PRINCIPAL] = principal;

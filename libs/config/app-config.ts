@@ -183,6 +183,51 @@ export const ENV_SPEC = {
     default: '100000',
     parse: parseInteger(1, 100_000_000),
   }),
+  PAYROLL_MAX_CONCURRENT: spec({
+    description: 'Payroll runs running at once across all workers (enforced by the database).',
+    default: '2',
+    parse: parseInteger(1, 64),
+  }),
+  PAYROLL_POLL_INTERVAL_MS: spec({
+    description: 'How often the payroll dispatcher looks for queued runs (it is also woken by NOTIFY).',
+    default: '5000',
+    parse: parseInteger(50, 600000),
+  }),
+  PAYROLL_CHECKPOINT_EVERY: spec({
+    description: 'Tickets per checkpoint: their lines and the cursor commit together.',
+    default: '10',
+    parse: parseInteger(1, 10000),
+  }),
+  PAYROLL_LEASE_SECONDS: spec({
+    description: 'A running run whose worker stops renewing its lease for this long goes back to the queue.',
+    default: '30',
+    parse: parseInteger(2, 3600),
+  }),
+  PAYROLL_RETRY_BASE_MS: spec({
+    description: 'First retry delay of a failed payroll attempt (exponential with jitter).',
+    default: '5000',
+    parse: parseInteger(10, 3600000),
+  }),
+  PAYROLL_RETRY_CAP_MS: spec({
+    description: 'Longest retry delay of a payroll attempt.',
+    default: '300000',
+    parse: parseInteger(10, 86400000),
+  }),
+  PAYROLL_MAX_ATTEMPTS: spec({
+    description: 'Attempts before a payroll run is marked failed.',
+    default: '5',
+    parse: parseInteger(1, 100),
+  }),
+  PAYROLL_MAX_RSS_MB: spec({
+    description: 'Health gate: no new payroll run starts while the worker RSS is above this.',
+    default: '1024',
+    parse: parseInteger(1, 1048576),
+  }),
+  PAYROLL_MIN_FREE_DISK_MB: spec({
+    description: 'Health gate: no new payroll run starts while the data directory has less free disk.',
+    default: '512',
+    parse: parseInteger(0, 104857600),
+  }),
   QUEUE_POLL_INTERVAL_SECONDS: spec({
     description: 'pg-boss fetch interval of queue workers.',
     default: '1',

@@ -4,3 +4,4 @@ export * from './readiness-registry';
 export * from './readiness.service';
 export * from './worker-heartbeat.entity';
 export * from './worker-heartbeat.service';
+export * from './critical-incidents';

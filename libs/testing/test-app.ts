@@ -6,7 +6,9 @@ import { generateKeyringEntry } from '../crypto';
 import { AppConfig } from '../config';
 import { DatabaseService } from '../database';
 import { JobRegistry } from '../queue';
-import { createHttpApp } from '../../src/bootstrap/http-app';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module';
+import { createHttpApp, finishHttpApp, HTTP_APP_OPTIONS } from '../../src/bootstrap/http-app';
 import { createWorkerApp } from '../../src/bootstrap/worker-app';
 import { createTestDatabase, TestDatabase } from './test-cluster';
 
@@ -40,7 +42,14 @@ export interface TestHttpApp {
   close: () => Promise<void>;
 }
 
+export interface ProviderOverride {
+  provide: unknown;
+  useValue: unknown;
+}
+
 export interface TestAppOptions {
+  /** Replace providers (e.g. to inject a fault), as Test.overrideProvider does. */
+  overrides?: ProviderOverride[];
   db: Pick<TestDatabase, 'runtime' | 'admin' | 'system'>;
   /** Wait for the database and queues before returning (default true). */
   waitUntilReady?: boolean;
@@ -51,7 +60,16 @@ export interface TestAppOptions {
 /** The api (or all) role in-process on a test database, with a supertest client. */
 export async function createTestHttpApp(options: TestAppOptions & { role?: 'api' | 'all' }): Promise<TestHttpApp> {
   const config = testConfig(options.db, options.env);
-  const app = await createHttpApp(config, options.role ?? 'all', options.imports);
+  const role = options.role ?? 'all';
+  let app: NestExpressApplication;
+  if (options.overrides?.length) {
+    let builder = Test.createTestingModule({ imports: [AppModule.forRole(config, role, options.imports)] });
+    for (const o of options.overrides) builder = builder.overrideProvider(o.provide).useValue(o.useValue);
+    const moduleRef = await builder.compile();
+    app = await finishHttpApp(moduleRef.createNestApplication<NestExpressApplication>(HTTP_APP_OPTIONS), config);
+  } else {
+    app = await createHttpApp(config, role, options.imports);
+  }
   if (options.waitUntilReady !== false) await untilReady(app);
   const server = app.getHttpServer();
   return {

@@ -12,7 +12,8 @@
  *
  * Settings (env): BENCH_CONNECTIONS (50), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (2),
  * BENCH_PIPELINING (1), BENCH_PORT (3910; +2 is HEALTH_PORT), BENCH_BARE_PORT (3911),
- * BENCH_PG_PORT (5910), BENCH_BOOT_TIMEOUT_MS (60000).
+ * BENCH_PG_PORT (5910), BENCH_BOOT_TIMEOUT_MS (60000), BENCH_QUIET_WAIT_MS (90000: before each
+ * measurement wait up to this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait).
  */
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -98,6 +99,8 @@ const BARE_PORT = envNumber('BENCH_BARE_PORT', 3911);
 const PG_PORT = envNumber('BENCH_PG_PORT', 5910);
 const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 60000);
 const STOP_TIMEOUT_MS = 40000;
+const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_MS ?? 90000);
+const QUIET_BUSY_CPUS = 0.3;
 
 const TARGETS = {
   live: { label: 'CalmOps GET /health/live', url: `http://127.0.0.1:${PORT}/health/live` },
@@ -110,6 +113,9 @@ interface Measurement {
   slot: number;
   target: Target;
   result: CannonResult;
+  /** Busy CPUs (whole machine) in the second before the warm-up, and during the measurement. */
+  busyBefore?: number;
+  busyDuring?: number;
 }
 
 interface Spawned {
@@ -125,6 +131,35 @@ const children: Spawned[] = [];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
+function cpuTicks(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPUs kept busy between two samples (0 … number of CPUs). */
+function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
+  if (!a || !b || b.total === a.total) return undefined;
+  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
+}
+
+/** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
+async function waitForQuiet(): Promise<number | undefined> {
+  const started = Date.now();
+  for (;;) {
+    const a = cpuTicks();
+    await sleep(1000);
+    const busy = busyCpus(a, cpuTicks());
+    if (busy === undefined || busy < QUIET_BUSY_CPUS || Date.now() - started >= QUIET_WAIT_MS) return busy;
+  }
 }
 
 function isPortFree(port: number): Promise<boolean> {
@@ -264,6 +299,7 @@ const loadStr = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' / ');
+const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
 const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -272,13 +308,19 @@ function report(measurements: Measurement[]): boolean {
     `\n### Runs (${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s each after a ` +
       `${WARMUP_S} s warm-up)\n`,
   );
-  console.log('| Round | Slot | Target | Req/s (mean) | p50 (ms) | p99 (ms) | 2xx | non-2xx | errors | timeouts |');
-  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '| Round | Slot | Target | Req/s (mean) | p50 (ms) | p99 (ms) | 2xx | non-2xx | errors | timeouts | ' +
+      'Busy CPUs before → during |',
+  );
+  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const m of measurements) {
     const r = m.result;
+    const busy =
+      `${cpu(m.busyBefore)} → ${cpu(m.busyDuring)}` +
+      (m.busyBefore !== undefined && m.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
     console.log(
       `| ${m.round} | ${m.slot} | ${TARGETS[m.target].label} | ${fmt(r.requests.mean)} | ${fmt(r.latency.p50, 2)} | ` +
-        `${fmt(r.latency.p99, 2)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ${r.timeouts} |`,
+        `${fmt(r.latency.p99, 2)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ${r.timeouts} | ${busy} |`,
     );
   }
 
@@ -340,12 +382,15 @@ async function bench(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     const order: Target[] = round % 2 ? ['live', 'bare'] : ['bare', 'live'];
     for (const [i, target] of order.entries()) {
+      const busyBefore = await waitForQuiet();
       await cannon(TARGETS[target].url, WARMUP_S);
+      const ticks = cpuTicks();
       const result = await cannon(TARGETS[target].url, DURATION_S);
+      const busyDuring = busyCpus(ticks, cpuTicks());
       for (const s of [app, bare]) {
         if (s.exitCode !== undefined) throw new Error(`${s.name} exited (${s.exitCode}). Output:\n${s.output()}`);
       }
-      measurements.push({ round, slot: i + 1, target, result });
+      measurements.push({ round, slot: i + 1, target, result, busyBefore, busyDuring });
       console.log(
         `round ${round} ${target}: ${fmt(result.requests.mean)} req/s, p50 ${result.latency.p50} ms, ` +
           `p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
@@ -378,7 +423,7 @@ if (process.argv.includes('--serve-bare')) {
       console.error('http bench: overall time limit reached');
       void cleanup().finally(() => process.exit(1));
     },
-    2 * BOOT_TIMEOUT_MS + ROUNDS * 2 * (WARMUP_S + DURATION_S + 15) * 1000 + 2 * STOP_TIMEOUT_MS,
+    2 * BOOT_TIMEOUT_MS + ROUNDS * 2 * ((WARMUP_S + DURATION_S + 15) * 1000 + QUIET_WAIT_MS) + 2 * STOP_TIMEOUT_MS,
   );
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -2,7 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { randomUUID } from 'node:crypto';
-import { API_KEY_PATTERN, hashApiKey, IS_PUBLIC, REQUIRED_SCOPES } from '../../libs/auth';
+import { ANY_OF_SCOPES, API_KEY_PATTERN, hashApiKey, IS_PUBLIC, REQUIRED_SCOPES } from '../../libs/auth';
 import {
   createTestDatabase,
   createTestHttpApp,
@@ -337,7 +337,8 @@ describe('identity and tenancy', () => {
         count++;
         const isPublic = reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, type]);
         const scopes = reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES, [handler, type]);
-        if (!isPublic && !scopes?.length) {
+        const anyOf = reflector.getAllAndOverride<string[]>(ANY_OF_SCOPES, [handler, type]);
+        if (!isPublic && !scopes?.length && !anyOf?.length) {
           const verb = RequestMethod[reflector.get<number>(METHOD_METADATA, handler)];
           offenders.push(`${verb} ${reflector.get(PATH_METADATA, type)}/${reflector.get(PATH_METADATA, handler)}`);
         }

@@ -26,6 +26,8 @@ export class RunLine {
   @Column('date', { nullable: true }) workDate!: string | null;
   @Column('numeric', { precision: 14, scale: 3, nullable: true }) quantity!: string | null;
   @Column('text', { nullable: true }) unit!: string | null;
+  /** The ticket's hours whatever the pay type: EXCESSIVE_HOURS is judged from stored lines. */
+  @Column('numeric', { precision: 12, scale: 3, nullable: true }) ticketHours!: string | null;
   @Column('numeric', { precision: 14, scale: 4, nullable: true }) rate!: string | null;
   @Column('bigint') amountCents!: string;
   @Column('boolean') held!: boolean;

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { DeductionsController } from './deductions.controller';
+import { DeductionsService } from './deductions.service';
+import { DriversController } from './drivers.controller';
+import { DriversService } from './drivers.service';
+import { TicketsController } from './tickets.controller';
+import { TicketsService } from './tickets.service';
+
+/** Payroll's input records: drivers, haul tickets (JSON and CSV) and deductions. */
+@Module({
+  controllers: [DriversController, TicketsController, DeductionsController],
+  providers: [DriversService, TicketsService, DeductionsService],
+  exports: [DriversService, TicketsService, DeductionsService],
+})
+export class PayrollRecordsModule {}
