@@ -145,7 +145,7 @@ export class Payroll1795347000000 implements MigrationInterface {
         quantity numeric(14,3),
         unit text,
         ticket_hours numeric(12,3),
-        rate numeric(14,4),
+        rate numeric(16,6),
         amount_cents bigint NOT NULL,
         held boolean NOT NULL,
         flags jsonb NOT NULL DEFAULT '[]',

@@ -38,10 +38,11 @@ export class RateLimitCounterPruner {
   async prune(): Promise<{ removed: number }> {
     let removed = 0;
     for (;;) {
-      const rows = (await this.db.system.query(
+      // TypeORM answers DELETE … RETURNING with [rows, count].
+      const [rows] = (await this.db.system.query(
         `DELETE FROM rate_limit_counters WHERE key IN (
            SELECT key FROM rate_limit_counters WHERE expires_at < now() LIMIT 5000) RETURNING 1`,
-      )) as unknown[];
+      )) as [unknown[], number];
       removed += rows.length;
       if (rows.length < 5000) return { removed };
     }

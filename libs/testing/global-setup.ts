@@ -3,9 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../config';
-import { buildUrls, EmbeddedPostgres, isPortFree, provisionRolesAndDatabase, RolePasswords } from '../database';
+import {
+  buildUrls,
+  EmbeddedPortInUseError,
+  EmbeddedPostgres,
+  isPortFree,
+  provisionRolesAndDatabase,
+  RolePasswords,
+} from '../database';
 import { migrateAll } from '../../src/bootstrap/database-setup';
-import { TEMPLATE_DB, TEST_ROOT, TEST_STATE_FILE, TestClusterState } from './test-cluster';
+import { TEMPLATE_DB, TEST_ROOT, TestClusterState } from './test-cluster';
 
 async function freePort(from: number): Promise<number> {
   for (let port = from; port < from + 200; port++) if (await isPortFree(port)) return port;
@@ -39,11 +46,21 @@ export default async function globalSetup(): Promise<void> {
   } else {
     const dir = join(TEST_ROOT, `pg-${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
-    const port = await freePort(55432);
-    const server = new EmbeddedPostgres({ dataDir: dir, port });
     const superPassword = randomBytes(16).toString('hex');
-    server.initialise(superPassword);
-    await server.start();
+    let server: EmbeddedPostgres | undefined;
+    // Another test run on this machine may take a port between our check and our start.
+    for (let port = await freePort(55432 + (process.pid % 200)); !server; port = await freePort(port + 1)) {
+      const candidate = new EmbeddedPostgres({ dataDir: dir, port });
+      if (!candidate.initialised) candidate.initialise(superPassword);
+      try {
+        await candidate.start();
+        server = candidate;
+      } catch (err) {
+        const raced = /could not bind|already in use/i.test((err as Error).message);
+        if (!(err instanceof EmbeddedPortInUseError) && !raced) throw err;
+      }
+    }
+    const port = server.port;
     (globalThis as { __calmopsTestPg?: EmbeddedPostgres }).__calmopsTestPg = server;
     state = {
       superuserUrl: `postgres://postgres:${superPassword}@127.0.0.1:${port}/postgres`,
@@ -63,5 +80,7 @@ export default async function globalSetup(): Promise<void> {
     DATABASE_SYSTEM_URL: urls.system,
   });
   await migrateAll(config);
-  writeFileSync(TEST_STATE_FILE, JSON.stringify(state, null, 2));
+  const stateFile = join(TEST_ROOT, `cluster-${process.pid}.json`);
+  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  process.env.CALMOPS_TEST_STATE_FILE = stateFile;
 }

@@ -17,11 +17,17 @@ export interface TestClusterState {
 }
 
 export const TEST_ROOT = join(__dirname, '..', '..', '.test-data');
-export const TEST_STATE_FILE = join(TEST_ROOT, 'cluster.json');
+/**
+ * One state file per jest run (global setup exports its path to the workers), so two test runs
+ * on one machine never share or stop each other's database.
+ */
+export function testStateFile(): string {
+  return process.env.CALMOPS_TEST_STATE_FILE ?? join(TEST_ROOT, 'cluster.json');
+}
 export const TEMPLATE_DB = 'calmops_template';
 
 export function readClusterState(): TestClusterState {
-  return JSON.parse(readFileSync(TEST_STATE_FILE, 'utf8')) as TestClusterState;
+  return JSON.parse(readFileSync(testStateFile(), 'utf8')) as TestClusterState;
 }
 
 export interface TestDatabase extends DatabaseUrls {

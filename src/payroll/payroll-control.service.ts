@@ -108,15 +108,16 @@ export class PayrollControlService {
         await m.query(
           `UPDATE payroll_control SET paused = true, reason = 'pause_all', changed_at = now() WHERE id = 1`,
         );
-        touched = await m.query(
-          `UPDATE payroll_runs SET pause_requested = true, paused_reason = 'pause_all' WHERE status = 'running' RETURNING id, org_id, status`,
-        );
+        // TypeORM answers an UPDATE with [rows, rowCount], not the rows alone.
+        [touched] = (await m.query(
+          `UPDATE payroll_runs SET pause_requested = true, paused_reason = 'pause_all' WHERE status = 'running' AND NOT pause_requested RETURNING id, org_id, status`,
+        )) as [typeof touched, number];
       } else {
         await m.query(`UPDATE payroll_control SET paused = false, reason = NULL, changed_at = now() WHERE id = 1`);
-        touched = await m.query(
+        [touched] = (await m.query(
           `UPDATE payroll_runs SET pause_requested = false, paused_reason = NULL
            WHERE status = 'running' AND paused_reason = 'pause_all' RETURNING id, org_id, status`,
-        );
+        )) as [typeof touched, number];
         const paused = (await m.query(
           `SELECT id, org_id, status FROM payroll_runs WHERE status = 'paused' AND paused_reason = 'pause_all' FOR UPDATE`,
         )) as typeof touched;

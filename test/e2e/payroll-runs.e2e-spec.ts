@@ -10,9 +10,7 @@ import {
   TestOrg,
   waitFor,
 } from '../../libs/testing';
-import { calculateRun } from '../../src/payroll/calculator';
-import type { DeductionInput, DriverInput, TicketInput } from '../../src/payroll/calculator';
-import { PERIOD, seedPayroll } from './fixtures/payroll-seed';
+import { expectedTotals, finished, PERIOD, seedPayroll } from './fixtures/payroll-seed';
 
 const FAST = {
   PAYROLL_POLL_INTERVAL_MS: '100',
@@ -23,51 +21,6 @@ const FAST = {
   RATE_LIMIT_PRO_PER_HOUR: '1000000',
   LOG_LEVEL: 'error',
 };
-
-export async function finished(t: TestHttpApp, org: TestOrg, jobId: string, timeoutMs = 60000) {
-  return waitFor(
-    async () => {
-      const res = await t.http().get(`/api/payroll/jobs/${jobId}`).set(org.headers);
-      return ['completed', 'completed_with_flags', 'failed', 'cancelled'].includes(res.body.status)
-        ? res.body
-        : undefined;
-    },
-    timeoutMs,
-    100,
-  );
-}
-
-/** What the pure calculator says the run must pay, from the same rows. */
-export async function expectedTotals(url: string, orgId: string) {
-  const drivers = (
-    await sql<{ id: string; pay_type: DriverInput['payType']; rate: string | null; overtime_exempt: boolean }>(
-      url,
-      `SELECT id, pay_type, rate::text, overtime_exempt FROM payroll_drivers WHERE org_id = $1`,
-      [orgId],
-    )
-  ).map((d) => ({ id: d.id, payType: d.pay_type, rate: d.rate, overtimeExempt: d.overtime_exempt }));
-  const rows = await sql<Record<string, string | null>>(
-    url,
-    `SELECT t.id, t.ticket_number, t.driver_id, t.work_date::text, t.hours::text, t.tons::text, t.yards::text, t.loads::text,
-            t.revenue_cents::text, (SELECT count(*) FROM payroll_tickets x WHERE x.org_id = t.org_id AND x.ticket_number = t.ticket_number) > 1 AS dup
-     FROM payroll_tickets t WHERE org_id = $1 AND work_date BETWEEN $2 AND $3`,
-    [orgId, PERIOD.start, PERIOD.end],
-  );
-  const tickets: TicketInput[] = rows.map((r) => ({
-    id: r.id!,
-    ticketNumber: r.ticket_number!,
-    driverId: r.driver_id!,
-    workDate: r.work_date!,
-    hours: r.hours,
-    tons: r.tons,
-    yards: r.yards,
-    loads: r.loads,
-    revenueCents: r.revenue_cents === null ? null : Number(r.revenue_cents),
-    duplicate: (r.dup as unknown as boolean) === true,
-  }));
-  const deductions: DeductionInput[] = [];
-  return calculateRun(PERIOD, drivers, tickets, deductions);
-}
 
 describe('payroll runs', () => {
   let db: TestDatabase;

@@ -1,3 +1,4 @@
+import { Decimal } from 'decimal.js';
 import { ticketLine } from './pay-rules';
 import { driverStatement } from './statement';
 import type { DeductionInput, DriverInput, FlagCode, PayLine, Period, TicketInput } from './types';
@@ -170,6 +171,21 @@ describe('driverStatement', () => {
       period,
     );
     expect(driverStatement(hourly, first.lines, [deduction('a', 100)], period)).toEqual(first);
+  });
+
+  it('accepts lines as a database returns them (padded decimals, any flag order)', () => {
+    const tickets = [t('a', { hours: '8.5', duplicate: true }), t('b', { hours: '7' })];
+    const fresh = tickets.map((tk) => ticketLine(hourly, tk));
+    const pad = (v: string | null | undefined, places: number) => (v == null ? null : new Decimal(v).toFixed(places));
+    const stored = fresh.map((l) => ({
+      ...l,
+      quantity: pad(l.quantity, 3), // "8.500", as numeric(14,3)::text returns it
+      rate: pad(l.rate, 4),
+      ticketHours: pad(l.ticketHours, 3),
+      flags: [...l.flags].reverse(),
+    }));
+    expect(stored[0]).toMatchObject({ quantity: '8.500', rate: '20.0000' });
+    expect(driverStatement(hourly, stored, [], period)).toEqual(driverStatement(hourly, fresh, [], period));
   });
 
   it('refuses other drivers’ data and the same ticket twice', () => {

@@ -78,28 +78,18 @@ export function checkTicketRow(
   for (const key of Object.keys(row)) {
     if (!(TICKET_FIELDS as readonly string[]).includes(key)) fail(key, 'is not a ticket field');
   }
-  for (const key of REQUIRED_TICKET_FIELDS) {
-    if (row[key] === undefined || row[key] === null || row[key] === '') fail(key, 'is required');
-  }
+  const given = (value: unknown) => value !== undefined && value !== null && value !== '';
+  for (const key of REQUIRED_TICKET_FIELDS) if (!given(row[key])) fail(key, 'is required');
 
   const { ticket_number: ticketNumber, driver_id: driverId, work_date: workDate } = row;
-  if (ticketNumber !== undefined && ticketNumber !== null && ticketNumber !== '') {
+  if (given(ticketNumber)) {
     if (typeof ticketNumber !== 'string' || !ticketNumber.trim()) fail('ticket_number', 'must be a non-blank string');
     else if (ticketNumber.length > MAX_TICKET_NUMBER_LENGTH) {
       fail('ticket_number', `must be at most ${MAX_TICKET_NUMBER_LENGTH} characters`);
     }
   }
-  if (
-    driverId !== undefined &&
-    driverId !== null &&
-    driverId !== '' &&
-    (typeof driverId !== 'string' || !UUID.test(driverId))
-  ) {
-    fail('driver_id', 'must be a UUID');
-  }
-  if (workDate !== undefined && workDate !== null && workDate !== '' && !isCalendarDate(workDate)) {
-    fail('work_date', 'must be a calendar date YYYY-MM-DD');
-  }
+  if (given(driverId) && (typeof driverId !== 'string' || !UUID.test(driverId))) fail('driver_id', 'must be a UUID');
+  if (given(workDate) && !isCalendarDate(workDate)) fail('work_date', 'must be a calendar date YYYY-MM-DD');
 
   const quantities: Record<string, string | null> = {};
   for (const key of QUANTITY_FIELDS) {

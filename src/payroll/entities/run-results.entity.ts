@@ -28,7 +28,7 @@ export class RunLine {
   @Column('text', { nullable: true }) unit!: string | null;
   /** The ticket's hours whatever the pay type: EXCESSIVE_HOURS is judged from stored lines. */
   @Column('numeric', { precision: 12, scale: 3, nullable: true }) ticketHours!: string | null;
-  @Column('numeric', { precision: 14, scale: 4, nullable: true }) rate!: string | null;
+  @Column('numeric', { precision: 16, scale: 6, nullable: true }) rate!: string | null;
   @Column('bigint') amountCents!: string;
   @Column('boolean') held!: boolean;
   @Column('jsonb', { default: () => `'[]'` }) flags!: StoredFlag[];

@@ -1,0 +1,705 @@
+/**
+ * Identity benchmark: requests/s of the authenticated `GET /api/orgs/me` (with an API key and with
+ * a JWT) against the public `GET /health/live`, with the same autocannon settings, in the same
+ * run. Goal: each authenticated variant reaches ≥ 50 % of the public route's requests/s.
+ * Run with `npm run bench:auth`.
+ *
+ * - The app is `node dist/src/main.js all` with its own embedded PostgreSQL (temp DATA_DIR),
+ *   LOG_LEVEL=warn and RATE_LIMIT_PRO_PER_HOUR / RATE_LIMIT_FREE_PER_HOUR = 100,000,000: the rate
+ *   limiter counts (one PostgreSQL upsert per authenticated request) but never blocks.
+ * - Credentials: the demo org's API key from DATA_DIR/demo-credentials.json (written on the first
+ *   start); a viewer JWT from `node dist/src/main.js task issue-token` on the same DATA_DIR.
+ * - Each round measures the three targets, each after its own warm-up; the order rotates every
+ *   round. Every answer must be 2xx; non-2xx, errors and timeouts are reported and fail the bench.
+ * - Where time goes (always measured, printed after the summary):
+ *   CPU time per request of the app process, of the embedded PostgreSQL (postmaster and backends)
+ *   and of the load generator (this process), from /proc, during each measurement;
+ *   the same three targets with 1 connection (latency without queueing);
+ *   and the SQL an authenticated request runs, replayed from here with `pg` on as many
+ *   connections as one app pool has (DATABASE_POOL_SIZE, 10): the rate-limit upsert (system
+ *   role, one hot key like the app's per-org key), the tenant transaction of /api/orgs/me
+ *   (runtime role: BEGIN, set_config, SELECT, COMMIT), and both in sequence.
+ *
+ * Settings (env): BENCH_CONNECTIONS (50), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (2),
+ * BENCH_PIPELINING (1), BENCH_PORT (3920; +2 is HEALTH_PORT), BENCH_PG_PORT (5920),
+ * BENCH_PROFILE_DURATION (5 s per 1-connection run and per SQL replay; 0 = skip that part),
+ * BENCH_BOOT_TIMEOUT_MS (90000), BENCH_QUIET_WAIT_MS (30000: before each measurement wait up to
+ * this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+
+const autocannon = require('autocannon') as (
+  opts: Record<string, unknown>,
+  cb: (err: Error | null, result: CannonResult) => void,
+) => unknown;
+
+interface Histogram {
+  mean: number;
+  p50: number;
+  p99: number;
+  total: number;
+}
+
+interface CannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+  requests: Histogram;
+  latency: Histogram;
+}
+
+const ROOT = resolve(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+
+function envNumber(name: string, fallback: number, allowZero = false): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
+    throw new Error(`${name} must be a positive number, got "${raw}"`);
+  }
+  return value;
+}
+
+const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50);
+const DURATION_S = envNumber('BENCH_DURATION', 10);
+const WARMUP_S = envNumber('BENCH_WARMUP', 2);
+const ROUNDS = envNumber('BENCH_ROUNDS', 2);
+const PIPELINING = envNumber('BENCH_PIPELINING', 1);
+const PORT = envNumber('BENCH_PORT', 3920);
+const HEALTH_PORT = PORT + 2;
+const PG_PORT = envNumber('BENCH_PG_PORT', 5920);
+const PROFILE_S = envNumber('BENCH_PROFILE_DURATION', 5, true);
+const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 90000);
+const STOP_TIMEOUT_MS = 40000;
+const QUIET_WAIT_MS = envNumber('BENCH_QUIET_WAIT_MS', 30000, true);
+const QUIET_BUSY_CPUS = 0.3;
+/** Connections per app pool (DATABASE_POOL_SIZE default): the SQL replay uses as many. */
+const POOL_SIZE = 10;
+const GOAL_RATIO = 0.5;
+const RATE_LIMIT = '100000000';
+
+const TARGETS = ['live', 'key', 'jwt'] as const;
+type Target = (typeof TARGETS)[number];
+const LABELS: Record<Target, string> = {
+  live: 'GET /health/live (public)',
+  key: 'GET /api/orgs/me, X-API-Key',
+  jwt: 'GET /api/orgs/me, Bearer JWT',
+};
+
+interface Cpu {
+  app: number;
+  pg: number;
+  bench: number;
+}
+
+interface Measurement {
+  round: number;
+  slot: number;
+  target: Target;
+  result: CannonResult;
+  /** Busy CPUs (whole machine) in the second before the warm-up, and during the measurement. */
+  busyBefore?: number;
+  busyDuring?: number;
+  /** CPU ms spent during the measurement by the app, the embedded PostgreSQL and this process. */
+  cpuMs?: Cpu;
+}
+
+interface Spawned {
+  name: string;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | string>;
+  exitCode?: number | string;
+}
+
+let tmpRoot: string | undefined;
+const children: Spawned[] = [];
+const clients: Client[] = [];
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
+function cpuTicks(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPUs kept busy between two samples (0 … number of CPUs). */
+function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
+  if (!a || !b || b.total === a.total) return undefined;
+  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
+}
+
+/** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
+async function waitForQuiet(): Promise<number | undefined> {
+  const started = Date.now();
+  for (;;) {
+    const a = cpuTicks();
+    await sleep(1000);
+    const busy = busyCpus(a, cpuTicks());
+    if (busy === undefined || busy < QUIET_BUSY_CPUS || Date.now() - started >= QUIET_WAIT_MS) return busy;
+  }
+}
+
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** /proc/<pid>/stat fields after the command: [state, ppid, ...]; undefined when gone. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms of one process (user + system), with its reaped children when `withChildren`. */
+function processCpuMs(pid: number, withChildren = false): number {
+  const f = procStat(pid);
+  if (!f) return 0;
+  // After the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+  const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+  return ticks * CLOCK_TICK_MS;
+}
+
+/** CPU ms of the embedded PostgreSQL: the postmaster, its exited children and its live backends. */
+function postgresCpuMs(postmaster: number | undefined): number {
+  if (!postmaster) return 0;
+  let total = processCpuMs(postmaster, true);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = procStat(Number(entry));
+    if (f && Number(f[1]) === postmaster) total += processCpuMs(Number(entry));
+  }
+  return total;
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((done) => {
+    const req = request(url, { agent: false, timeout: 2000, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.once('end', () => done({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => done(undefined));
+    req.end();
+  });
+}
+
+function track(name: string, child: ChildProcess): Spawned {
+  let out = '';
+  const keep = (c: Buffer) => (out = (out + c.toString('utf8')).slice(-20000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const spawned: Spawned = {
+    name,
+    child,
+    output: () => out,
+    exited: new Promise((done) => child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown'))),
+  };
+  void spawned.exited.then((code) => (spawned.exitCode = code));
+  children.push(spawned);
+  return spawned;
+}
+
+function appEnv(dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['DATABASE_URL', 'DATABASE_ADMIN_URL', 'DATABASE_SYSTEM_URL', 'APP_ROLE', 'JWT_SECRET']) {
+    delete env[name];
+  }
+  return {
+    ...env,
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: String(PORT),
+    HEALTH_PORT: String(HEALTH_PORT),
+    EMBEDDED_PG_PORT: String(PG_PORT),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_DELAY_MS: '0',
+    RATE_LIMIT_PRO_PER_HOUR: RATE_LIMIT,
+    RATE_LIMIT_FREE_PER_HOUR: RATE_LIMIT,
+  };
+}
+
+function startApp(dataDir: string): Spawned {
+  const child = spawn(process.execPath, [MAIN, 'all'], {
+    cwd: ROOT,
+    env: appEnv(dataDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track('CalmOps app', child);
+}
+
+/** Waits for readiness 200 and for the demo credentials the app writes right after listening. */
+async function waitForApp(app: Spawned, dataDir: string): Promise<{ org_id: string; api_key: string }> {
+  const started = Date.now();
+  const file = join(dataDir, 'demo-credentials.json');
+  for (;;) {
+    if (app.exitCode !== undefined) {
+      throw new Error(`${app.name} exited (${app.exitCode}) before it was ready. Output:\n${app.output()}`);
+    }
+    if (Date.now() - started > BOOT_TIMEOUT_MS) {
+      throw new Error(`${app.name}: not ready within ${BOOT_TIMEOUT_MS} ms. Output:\n${app.output()}`);
+    }
+    if (existsSync(file) && (await get(`http://127.0.0.1:${PORT}/health/ready`))?.status === 200) {
+      try {
+        const creds = JSON.parse(readFileSync(file, 'utf8')) as { org_id?: string; api_key?: string };
+        if (creds.org_id && creds.api_key) return { org_id: creds.org_id, api_key: creds.api_key };
+      } catch {
+        /* being written: try again */
+      }
+    }
+    await sleep(100);
+  }
+}
+
+/** `task issue-token` on the same DATA_DIR (it reuses the running embedded server); the token is the last line. */
+async function issueToken(dataDir: string, orgId: string): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'task', 'issue-token', '--org', orgId, '--role', 'viewer', '--ttl', '3600'],
+    { cwd: ROOT, env: appEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), BOOT_TIMEOUT_MS);
+  const code = await new Promise<number | string>((done) =>
+    child.once('exit', (c, signal) => done(c ?? signal ?? 'unknown')),
+  );
+  clearTimeout(timer);
+  const token = stdout.trim().split('\n').pop()?.trim() ?? '';
+  if (code !== 0 || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) {
+    throw new Error(`task issue-token failed (exit ${code}):\n${stdout}\n${stderr}`);
+  }
+  return token;
+}
+
+async function stop(spawned: Spawned): Promise<number | string> {
+  if (spawned.exitCode === undefined) spawned.child.kill('SIGTERM');
+  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  const code = await spawned.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  const file = join(dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return pid > 0 ? pid : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.allSettled(clients.splice(0).map((c) => c.end()));
+  for (const c of children) if (c.exitCode === undefined) c.child.kill('SIGKILL');
+  if (tmpRoot) {
+    // The embedded PostgreSQL is detached from the app: stop it if the app could not.
+    const pid = postmasterPid(join(tmpRoot, 'data'));
+    if (pid && alive(pid)) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        /* gone */
+      }
+      for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    rmSync(tmpRoot, { recursive: true, force: true });
+    tmpRoot = undefined;
+  }
+}
+
+function cannon(url: string, headers: Record<string, string>, durationS: number, connections: number) {
+  return new Promise<CannonResult>((done, fail) => {
+    autocannon({ url, headers, connections, duration: durationS, pipelining: PIPELINING }, (err, result) =>
+      err ? fail(err) : done(result),
+    );
+  });
+}
+
+/** Runs `work` until `durationS` is over; returns CPU ms of the app, PostgreSQL and this process. */
+async function withCpu<T>(appPid: number, pgPid: number | undefined, work: () => Promise<T>): Promise<[T, Cpu]> {
+  const before = { app: processCpuMs(appPid), pg: postgresCpuMs(pgPid), bench: process.cpuUsage() };
+  const value = await work();
+  const benchUsage = process.cpuUsage(before.bench);
+  return [
+    value,
+    {
+      app: processCpuMs(appPid) - before.app,
+      pg: postgresCpuMs(pgPid) - before.pg,
+      bench: (benchUsage.user + benchUsage.system) / 1000,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL replay: the statements of one authenticated request, from here, on POOL_SIZE connections
+// ---------------------------------------------------------------------------------------------
+
+interface Replay {
+  label: string;
+  ops: number;
+  seconds: number;
+  meanMs: number;
+}
+
+async function connect(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url, application_name: 'calmops:bench-auth' });
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+const UPSERT_SQL = `INSERT INTO rate_limit_counters AS c (key, hits, expires_at)
+       VALUES ($1, 1, clock_timestamp() + make_interval(secs => $2 / 1000.0))
+       ON CONFLICT (key) DO UPDATE SET
+         hits = CASE WHEN c.expires_at <= clock_timestamp() THEN 1 ELSE c.hits + 1 END,
+         expires_at = CASE WHEN c.expires_at <= clock_timestamp()
+                           THEN clock_timestamp() + make_interval(secs => $2 / 1000.0) ELSE c.expires_at END
+       RETURNING hits, greatest(1, ceil(extract(epoch FROM c.expires_at - clock_timestamp())))::int AS ttl`;
+
+async function replay(
+  label: string,
+  durationS: number,
+  sessions: { system: Client; runtime: Client }[],
+  op: (s: { system: Client; runtime: Client }) => Promise<void>,
+): Promise<Replay> {
+  const until = performance.now() + durationS * 1000;
+  let ops = 0;
+  let latency = 0;
+  const started = performance.now();
+  await Promise.all(
+    sessions.map(async (s) => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        await op(s);
+        latency += performance.now() - t;
+        ops++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { label, ops, seconds, meanMs: latency / ops };
+}
+
+async function sqlReplay(dataDir: string, orgId: string): Promise<Replay[]> {
+  const secrets = JSON.parse(readFileSync(join(dataDir, 'embedded-postgres-secrets.json'), 'utf8')) as {
+    runtime: string;
+    system: string;
+  };
+  const url = (user: string, pw: string) => `postgres://${user}:${encodeURIComponent(pw)}@127.0.0.1:${PG_PORT}/calmops`;
+  const sessions = await Promise.all(
+    Array.from({ length: POOL_SIZE }, async () => ({
+      system: await connect(url('calmops_sys', secrets.system)),
+      runtime: await connect(url('calmops_app', secrets.runtime)),
+    })),
+  );
+  const hotKey = `bench:org:${orgId}`;
+  const upsert = (s: { system: Client }) => s.system.query(UPSERT_SQL, [hotKey, 3_600_000]).then(() => undefined);
+  const upsertOwnKey = (s: { system: Client }, i: number) =>
+    s.system.query(UPSERT_SQL, [`bench:own:${i}`, 3_600_000]).then(() => undefined);
+  const tenantTx = async (s: { runtime: Client }) => {
+    await s.runtime.query('START TRANSACTION');
+    await s.runtime.query(`select set_config('app.current_org', $1, true)`, [orgId]);
+    await s.runtime.query('SELECT id, name, plan, created_at FROM orgs WHERE id = $1 LIMIT 1', [orgId]);
+    await s.runtime.query('COMMIT');
+  };
+  const results: Replay[] = [];
+  const run = async (label: string, op: (s: { system: Client; runtime: Client }) => Promise<void>) => {
+    await replay(label, 1, sessions, op); // warm-up
+    const r = await replay(label, PROFILE_S, sessions, op);
+    results.push(r);
+    console.log(`replay ${label}: ${fmt(r.ops / r.seconds)} ops/s, mean ${r.meanMs.toFixed(2)} ms`);
+  };
+  await run('rate-limit upsert, one hot key (system role)', upsert);
+  await run('rate-limit upsert, a key per connection (system role)', (s) => upsertOwnKey(s, sessions.indexOf(s)));
+  await run('tenant transaction of /api/orgs/me (runtime role, 4 statements)', tenantTx);
+  await run('upsert + tenant transaction (the SQL of one request)', async (s) => {
+    await upsert(s);
+    await tenantTx(s);
+  });
+  await Promise.allSettled(clients.splice(0).map((c) => c.end()));
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+const loadStr = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
+const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function summarize(measurements: Measurement[]): { ok: boolean; summary: Record<Target, Summary> } {
+  console.log(
+    `\n### Runs (${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s each after a ` +
+      `${WARMUP_S} s warm-up)\n`,
+  );
+  console.log(
+    '| Round | Slot | Target | Req/s (mean) | p50 (ms) | p99 (ms) | 2xx | non-2xx | errors | timeouts | ' +
+      'Busy CPUs before → during |',
+  );
+  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const m of measurements) {
+    const r = m.result;
+    const busy =
+      `${cpu(m.busyBefore)} → ${cpu(m.busyDuring)}` +
+      (m.busyBefore !== undefined && m.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
+    console.log(
+      `| ${m.round} | ${m.slot} | ${LABELS[m.target]} | ${fmt(r.requests.mean)} | ${fmt(r.latency.p50, 2)} | ` +
+        `${fmt(r.latency.p99, 2)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ${r.timeouts} | ${busy} |`,
+    );
+  }
+
+  console.log(`\n### Summary (mean over ${ROUNDS} round(s))\n`);
+  console.log('| Target | Req/s (mean) | p50 (ms) | p99 (ms) | Req/s ÷ live | non-2xx | errors + timeouts |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const summary = {} as Record<Target, Summary>;
+  let ok = true;
+  for (const target of TARGETS) {
+    const rs = measurements.filter((m) => m.target === target).map((m) => m.result);
+    summary[target] = {
+      rps: mean(rs.map((r) => r.requests.mean)),
+      p50: mean(rs.map((r) => r.latency.p50)),
+      p99: mean(rs.map((r) => r.latency.p99)),
+    };
+  }
+  for (const target of TARGETS) {
+    const rs = measurements.filter((m) => m.target === target).map((m) => m.result);
+    const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
+    const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
+    if (non2xx || errors || rs.some((r) => r['2xx'] === 0)) ok = false;
+    const s = summary[target];
+    console.log(
+      `| ${LABELS[target]} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ` +
+        `${(s.rps / summary.live.rps).toFixed(2)} | ${non2xx} | ${errors} |`,
+    );
+  }
+  const perRound = (t: Target) =>
+    [...new Set(measurements.map((m) => m.round))]
+      .map((round) => {
+        const of = (x: Target) => measurements.find((m) => m.round === round && m.target === x)!.result.requests.mean;
+        return (of(t) / of('live')).toFixed(2);
+      })
+      .join(', ');
+  for (const t of ['key', 'jwt'] as const) {
+    const ratio = summary[t].rps / summary.live.rps;
+    console.log(
+      `\nRatio ${t}/live (req/s): **${ratio.toFixed(2)}** (per round: ${perRound(t)}); goal ≥ ${GOAL_RATIO}: ` +
+        `${ratio >= GOAL_RATIO ? 'met' : 'MISSED'}`,
+    );
+  }
+  return { ok, summary };
+}
+
+function cpuTable(measurements: Measurement[]): void {
+  console.log('\n### CPU per request during the measurements (mean over rounds; 2 CPUs = 2000 ms/s)\n');
+  console.log(
+    '| Target | Req/s | App ms CPU/s | PostgreSQL ms CPU/s | Load generator ms CPU/s | ' +
+      'App µs CPU/req | PostgreSQL µs CPU/req |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const target of TARGETS) {
+    const ms = measurements.filter((m) => m.target === target && m.cpuMs);
+    if (!ms.length) continue;
+    const perS = (k: keyof Cpu) => mean(ms.map((m) => m.cpuMs![k] / (m.result.duration || DURATION_S)));
+    const perReq = (k: keyof Cpu) => mean(ms.map((m) => (m.cpuMs![k] * 1000) / Math.max(1, m.result.requests.total)));
+    console.log(
+      `| ${LABELS[target]} | ${fmt(mean(ms.map((m) => m.result.requests.mean)))} | ${fmt(perS('app'))} | ` +
+        `${fmt(perS('pg'))} | ${fmt(perS('bench'))} | ${fmt(perReq('app'))} | ${fmt(perReq('pg'))} |`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench
+// ---------------------------------------------------------------------------------------------
+
+async function bench(): Promise<void> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+  for (const port of [PORT, HEALTH_PORT, PG_PORT]) {
+    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_PG_PORT`);
+  }
+  tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-auth-'));
+  chmodSync(tmpRoot, 0o755); // the postgres OS user (when we are root) must traverse it
+  const dataDir = join(tmpRoot, 'data');
+  console.log(
+    `auth bench: node ${process.version}, ${cpus().length} CPU(s); ${CONNECTIONS} connections, ` +
+      `${DURATION_S} s per measurement after ${WARMUP_S} s warm-up, ${ROUNDS} round(s); ` +
+      `RATE_LIMIT_*_PER_HOUR=${RATE_LIMIT}; load average ${loadStr()}`,
+  );
+
+  const app = startApp(dataDir);
+  const creds = await waitForApp(app, dataDir);
+  const token = await issueToken(dataDir, creds.org_id);
+  const base = `http://127.0.0.1:${PORT}`;
+  const targets: Record<Target, { url: string; headers: Record<string, string> }> = {
+    live: { url: `${base}/health/live`, headers: {} },
+    key: { url: `${base}/api/orgs/me`, headers: { 'x-api-key': creds.api_key } },
+    jwt: { url: `${base}/api/orgs/me`, headers: { authorization: `Bearer ${token}` } },
+  };
+  for (const target of TARGETS) {
+    const answer = await get(targets[target].url, targets[target].headers);
+    console.log(`${target}: ${answer?.status} ${answer?.body.slice(0, 160)}`);
+    if (answer?.status !== 200) throw new Error(`${target}: expected 200 before measuring, got ${answer?.status}`);
+  }
+  const appPid = app.child.pid!;
+  const pgPid = postmasterPid(dataDir);
+
+  const measurements: Measurement[] = [];
+  const checkAlive = () => {
+    if (app.exitCode !== undefined) throw new Error(`app exited (${app.exitCode}). Output:\n${app.output()}`);
+  };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const shift = (round - 1) % TARGETS.length;
+    const order = [...TARGETS.slice(shift), ...TARGETS.slice(0, shift)];
+    for (const [i, target] of order.entries()) {
+      const { url, headers } = targets[target];
+      const busyBefore = await waitForQuiet();
+      await cannon(url, headers, WARMUP_S, CONNECTIONS);
+      const ticks = cpuTicks();
+      const [result, cpuMs] = await withCpu(appPid, pgPid, () => cannon(url, headers, DURATION_S, CONNECTIONS));
+      const busyDuring = busyCpus(ticks, cpuTicks());
+      checkAlive();
+      measurements.push({ round, slot: i + 1, target, result, busyBefore, busyDuring, cpuMs });
+      console.log(
+        `round ${round} ${target}: ${fmt(result.requests.mean)} req/s, p50 ${result.latency.p50} ms, ` +
+          `p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
+      );
+    }
+  }
+
+  const single: { target: Target; result: CannonResult; busyBefore?: number; cpuMs: Cpu }[] = [];
+  let replays: Replay[] = [];
+  if (PROFILE_S > 0) {
+    for (const target of TARGETS) {
+      const { url, headers } = targets[target];
+      const busyBefore = await waitForQuiet();
+      await cannon(url, headers, 1, 1);
+      const [result, cpuMs] = await withCpu(appPid, pgPid, () => cannon(url, headers, PROFILE_S, 1));
+      checkAlive();
+      single.push({ target, result, busyBefore, cpuMs });
+      console.log(`1 connection ${target}: ${fmt(result.requests.mean)} req/s, p50 ${result.latency.p50} ms`);
+    }
+    await waitForQuiet();
+    replays = await sqlReplay(dataDir, creds.org_id);
+  }
+
+  const summarized = summarize(measurements);
+  const summary = summarized.summary;
+  let ok = summarized.ok;
+  cpuTable(measurements);
+  if (single.length) {
+    console.log(`\n### One connection (${PROFILE_S} s each after 1 s warm-up): latency without queueing\n`);
+    console.log(
+      '| Target | Req/s | mean (ms) | p50 (ms) | p99 (ms) | mean − live (ms) | App µs CPU/req | ' +
+        'PostgreSQL µs CPU/req | non-2xx | Busy CPUs before |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const live = single.find((s) => s.target === 'live')!.result.latency.mean;
+    for (const s of single) {
+      const r = s.result;
+      if (r.non2xx || r.errors || r.timeouts) ok = false;
+      const perReq = (v: number) => fmt((v * 1000) / Math.max(1, r.requests.total));
+      console.log(
+        `| ${LABELS[s.target]} | ${fmt(r.requests.mean)} | ${fmt(r.latency.mean, 2)} | ${fmt(r.latency.p50, 2)} | ` +
+          `${fmt(r.latency.p99, 2)} | ${fmt(r.latency.mean - live, 2)} | ${perReq(s.cpuMs.app)} | ` +
+          `${perReq(s.cpuMs.pg)} | ${r.non2xx} | ${cpu(s.busyBefore)} |`,
+      );
+    }
+  }
+  if (replays.length) {
+    console.log(
+      `\n### The SQL of an authenticated request, replayed from the bench with \`pg\` on ${POOL_SIZE} connections ` +
+        `(${PROFILE_S} s each)\n`,
+    );
+    console.log('| Statements | Ops/s | mean latency (ms) | Ops/s ÷ key req/s |');
+    console.log('|---|---:|---:|---:|');
+    for (const r of replays) {
+      const rate = r.ops / r.seconds;
+      console.log(`| ${r.label} | ${fmt(rate)} | ${r.meanMs.toFixed(2)} | ${(rate / summary.key.rps).toFixed(2)} |`);
+    }
+  }
+
+  console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
+  const code = await stop(app);
+  if (code !== 0) throw new Error(`app exit code after SIGTERM: ${code} (want 0). ${app.output()}`);
+  await cleanup();
+  if (!ok) {
+    console.log('\nFAILED: some responses were non-2xx or errored (see tables).');
+    process.exitCode = 1;
+  }
+}
+
+const watchdog = setTimeout(
+  () => {
+    console.error('auth bench: overall time limit reached');
+    void cleanup().finally(() => process.exit(1));
+  },
+  BOOT_TIMEOUT_MS * 2 +
+    ROUNDS * TARGETS.length * ((WARMUP_S + DURATION_S + 15) * 1000 + QUIET_WAIT_MS) +
+    TARGETS.length * ((PROFILE_S + 5) * 1000 + QUIET_WAIT_MS) +
+    (5 * PROFILE_S + 30) * 1000 +
+    STOP_TIMEOUT_MS,
+);
+watchdog.unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`auth bench: ${signal}, cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+bench().catch(async (err: Error) => {
+  console.error(`auth bench failed: ${err.message}`);
+  await cleanup();
+  process.exit(1);
+});

@@ -1,0 +1,701 @@
+/**
+ * Payroll benchmark: one run of 100,000 tickets over 500 drivers (pay types in rotation) for one
+ * org, from enqueue (POST /api/payroll/run) to completion (polled GET /api/payroll/jobs/:id),
+ * once per checkpoint size (PAYROLL_CHECKPOINT_EVERY, read at start: each size gets its own app
+ * start on a fresh DATA_DIR). Run with `npm run bench:payroll`.
+ *
+ * - The app is `node dist/src/main.js all` with its own embedded PostgreSQL, LOG_LEVEL=warn.
+ * - Seeding is plain SQL as the embedded superuser (row-level security does not apply to it),
+ *   the INSERT … generate_series pattern of test/e2e/fixtures/payroll-seed.ts, then ANALYZE.
+ * - Peak RSS of the app process (it is the worker in role `all`): /proc/<pid>/status VmRSS
+ *   sampled every 200 ms during the run, and VmHWM (lifetime high-water mark) at the end.
+ * - Physical reference, same database, right after the run: the same number of rows shaped like
+ *   payroll_run_lines (a scratch table `CREATE TABLE … (LIKE payroll_run_lines INCLUDING
+ *   DEFAULTS)`: same columns, types, NOT NULLs and defaults; no keys or indexes) inserted from here
+ *   with `pg` as the owner role, multi-row INSERTs of the checkpoint size, one transaction per
+ *   batch, 15 parameters per row like the app. Also with `INCLUDING ALL` (primary key, the
+ *   unique (run_id, line_key, kind) and both indexes) to show what the indexes cost. Dropped after.
+ * - Goals: run/raw ≥ 0.5 at checkpoint 1,000 (raw = the plain scratch table); peak RSS < 250 MB.
+ *   The run must end completed / completed_with_flags with processed_tickets = the ticket count.
+ *
+ * Settings (env): BENCH_TICKETS (100000), BENCH_DRIVERS (500), BENCH_CHECKPOINTS ("10,1000"),
+ * BENCH_POLL_MS (200), BENCH_RSS_SAMPLE_MS (200), BENCH_RUN_TIMEOUT_MS (360000 per run),
+ * BENCH_RAW_INDEXED (1; 0 = skip the indexed reference), BENCH_PORT (3930; +2 is HEALTH_PORT),
+ * BENCH_PG_PORT (5930), BENCH_BOOT_TIMEOUT_MS (90000), BENCH_QUIET_WAIT_MS (30000: before each
+ * run and reference wait up to this long for other processes to use < 0.3 CPU over 1 s).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+
+const ROOT = resolve(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+
+function envNumber(name: string, fallback: number, allowZero = false): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+const TICKETS = envNumber('BENCH_TICKETS', 100_000);
+const DRIVERS = envNumber('BENCH_DRIVERS', 500);
+const CHECKPOINTS = (process.env.BENCH_CHECKPOINTS || '10,1000').split(',').map((v) => {
+  const n = Number(v.trim());
+  if (!Number.isInteger(n) || n < 1 || n > 4000) throw new Error(`BENCH_CHECKPOINTS: bad size "${v}" (1..4000)`);
+  return n;
+});
+const POLL_MS = envNumber('BENCH_POLL_MS', 200);
+const RSS_SAMPLE_MS = envNumber('BENCH_RSS_SAMPLE_MS', 200);
+const RUN_TIMEOUT_MS = envNumber('BENCH_RUN_TIMEOUT_MS', 360_000);
+const RAW_INDEXED = envNumber('BENCH_RAW_INDEXED', 1, true) > 0;
+const PORT = envNumber('BENCH_PORT', 3930);
+const HEALTH_PORT = PORT + 2;
+const PG_PORT = envNumber('BENCH_PG_PORT', 5930);
+const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 90_000);
+const STOP_TIMEOUT_MS = 40_000;
+const QUIET_WAIT_MS = envNumber('BENCH_QUIET_WAIT_MS', 30_000, true);
+const QUIET_BUSY_CPUS = 0.3;
+const GOAL_RATIO = 0.5;
+const GOAL_RATIO_AT = 1000;
+const GOAL_RSS_MB = 250;
+
+const PERIOD = { start: '2026-11-02', end: '2026-11-15' };
+const PAY_TYPES = ['hourly', 'percentage', 'salary', 'per_yard', 'per_ton', 'per_load'];
+const DONE = ['completed', 'completed_with_flags', 'failed', 'cancelled'];
+
+interface RunDto {
+  job_id: string;
+  status: string;
+  progress: { processed_tickets: number; total_tickets: number };
+  attempts: number;
+  last_error: string | null;
+  flags: { blocking: number; warning: number };
+  totals: { gross_cents: number; net_cents: number };
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+interface RawResult {
+  variant: 'plain' | 'indexed';
+  batch: number;
+  rows: number;
+  ms: number;
+}
+
+interface PhaseResult {
+  checkpoint: number;
+  seedMs: number;
+  run: RunDto;
+  /** Enqueue (POST sent) to the poll that saw the run finished. */
+  wallMs: number;
+  /** Enqueue to the first poll with processed_tickets = total_tickets (the ticket phase done). */
+  ticketsDoneMs?: number;
+  /** Enqueue to the first poll that saw the run running. */
+  runningMs?: number;
+  polls: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  hwmMb: number;
+  cpuMs: { app: number; pg: number };
+  busyBefore?: number;
+  busyDuring?: number;
+  raw: RawResult[];
+  rawBusyBefore?: number;
+}
+
+interface Spawned {
+  name: string;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | string>;
+  exitCode?: number | string;
+}
+
+let tmpRoot: string | undefined;
+const children: Spawned[] = [];
+const clients: Client[] = [];
+const dataDirs: string[] = [];
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
+function cpuTicks(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPUs kept busy between two samples (0 … number of CPUs). */
+function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
+  if (!a || !b || b.total === a.total) return undefined;
+  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
+}
+
+/** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
+async function waitForQuiet(): Promise<number | undefined> {
+  const started = Date.now();
+  for (;;) {
+    const a = cpuTicks();
+    await sleep(1000);
+    const busy = busyCpus(a, cpuTicks());
+    if (busy === undefined || busy < QUIET_BUSY_CPUS || Date.now() - started >= QUIET_WAIT_MS) return busy;
+  }
+}
+
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+function procStat(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function processCpuMs(pid: number, withChildren = false): number {
+  const f = procStat(pid);
+  if (!f) return 0;
+  // After the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+  const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+  return ticks * CLOCK_TICK_MS;
+}
+
+/** CPU ms of the embedded PostgreSQL: the postmaster, its exited children and its live backends. */
+function postgresCpuMs(postmaster: number | undefined): number {
+  if (!postmaster) return 0;
+  let total = processCpuMs(postmaster, true);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = procStat(Number(entry));
+    if (f && Number(f[1]) === postmaster) total += processCpuMs(Number(entry));
+  }
+  return total;
+}
+
+/** A field of /proc/<pid>/status in MB (VmRSS, VmHWM); 0 when the process is gone. */
+function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
+function http(
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((done) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: PORT,
+        path,
+        method,
+        agent: false,
+        timeout: 10_000,
+        headers: payload ? { ...headers, 'content-type': 'application/json' } : headers,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.once('end', () => done({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => done(undefined));
+    req.end(payload);
+  });
+}
+
+function track(name: string, child: ChildProcess): Spawned {
+  let out = '';
+  const keep = (c: Buffer) => (out = (out + c.toString('utf8')).slice(-20000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const spawned: Spawned = {
+    name,
+    child,
+    output: () => out,
+    exited: new Promise((done) => child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown'))),
+  };
+  void spawned.exited.then((code) => (spawned.exitCode = code));
+  children.push(spawned);
+  return spawned;
+}
+
+function startApp(dataDir: string, checkpoint: number): Spawned {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['DATABASE_URL', 'DATABASE_ADMIN_URL', 'DATABASE_SYSTEM_URL', 'APP_ROLE']) delete env[name];
+  const child = spawn(process.execPath, [MAIN, 'all'], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(PORT),
+      HEALTH_PORT: String(HEALTH_PORT),
+      EMBEDDED_PG_PORT: String(PG_PORT),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DELAY_MS: '0',
+      PAYROLL_CHECKPOINT_EVERY: String(checkpoint),
+      // The polling below must never meet the rate limiter.
+      RATE_LIMIT_PRO_PER_HOUR: '100000000',
+      RATE_LIMIT_FREE_PER_HOUR: '100000000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(`CalmOps app (checkpoint ${checkpoint})`, child);
+}
+
+async function waitForApp(app: Spawned, dataDir: string): Promise<{ org_id: string; api_key: string }> {
+  const started = Date.now();
+  const file = join(dataDir, 'demo-credentials.json');
+  for (;;) {
+    if (app.exitCode !== undefined) {
+      throw new Error(`${app.name} exited (${app.exitCode}) before it was ready. Output:\n${app.output()}`);
+    }
+    if (Date.now() - started > BOOT_TIMEOUT_MS) {
+      throw new Error(`${app.name}: not ready within ${BOOT_TIMEOUT_MS} ms. Output:\n${app.output()}`);
+    }
+    if (existsSync(file) && (await http('GET', '/health/ready'))?.status === 200) {
+      try {
+        const creds = JSON.parse(readFileSync(file, 'utf8')) as { org_id?: string; api_key?: string };
+        if (creds.org_id && creds.api_key) return { org_id: creds.org_id, api_key: creds.api_key };
+      } catch {
+        /* being written: try again */
+      }
+    }
+    await sleep(100);
+  }
+}
+
+async function stop(spawned: Spawned): Promise<number | string> {
+  if (spawned.exitCode === undefined) spawned.child.kill('SIGTERM');
+  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  const code = await spawned.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  const file = join(dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return pid > 0 ? pid : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function stopPostmaster(dataDir: string): Promise<void> {
+  const pid = postmasterPid(dataDir);
+  if (!pid || !alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGINT'); // fast shutdown
+  } catch {
+    /* gone */
+  }
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.allSettled(clients.splice(0).map((c) => c.end()));
+  for (const c of children) if (c.exitCode === undefined) c.child.kill('SIGKILL');
+  // The embedded PostgreSQL is detached from the app: stop it if the app could not.
+  for (const dir of dataDirs.splice(0)) await stopPostmaster(dir);
+  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
+  tmpRoot = undefined;
+}
+
+async function connect(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url, application_name: 'calmops:bench-payroll' });
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+async function release(client: Client): Promise<void> {
+  clients.splice(clients.indexOf(client), 1);
+  await client.end();
+}
+
+function secretsOf(dataDir: string): { superuser: string; owner: string } {
+  return JSON.parse(readFileSync(join(dataDir, 'embedded-postgres-secrets.json'), 'utf8')) as {
+    superuser: string;
+    owner: string;
+  };
+}
+
+const pgUrl = (user: string, password: string) =>
+  `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${PG_PORT}/calmops`;
+
+/** Drivers (pay types in rotation) and tickets spread over PERIOD, as in the e2e payroll seed. */
+async function seed(dataDir: string, orgId: string): Promise<number> {
+  const started = performance.now();
+  const su = await connect(pgUrl('postgres', secretsOf(dataDir).superuser));
+  try {
+    await su.query(
+      `INSERT INTO payroll_drivers (org_id, name, pay_type, rate, overtime_exempt)
+       SELECT $1, 'Driver ' || i, ($2::text[])[1 + (i % 6)],
+              CASE ($2::text[])[1 + (i % 6)] WHEN 'percentage' THEN 27.5 WHEN 'salary' THEN 1400 ELSE 18.25 + (i % 7) * 1.3333 END,
+              i % 5 = 0
+       FROM generate_series(1, $3) i`,
+      [orgId, PAY_TYPES, DRIVERS],
+    );
+    // The e2e seed picks driver (t % drivers) in name order with a LATERAL … OFFSET; an array of
+    // the ids in name order gives the same assignment without a sort per ticket.
+    await su.query(
+      `WITH d AS (SELECT array_agg(id ORDER BY name) AS ids FROM payroll_drivers WHERE org_id = $1)
+       INSERT INTO payroll_tickets (org_id, ticket_number, driver_id, work_date, hours, tons, yards, loads, revenue_cents)
+       SELECT $1, 'T-' || t, d.ids[1 + (t % $4)], $3::date + (t % 14), 6 + (t % 9) * 0.875, 10 + (t % 13) * 1.125,
+              5 + (t % 4) * 2.5, 1 + (t % 3), 45000 + (t % 17) * 1234
+       FROM generate_series(1, $2) t, d`,
+      [orgId, TICKETS, PERIOD.start, DRIVERS],
+    );
+    await su.query('ANALYZE payroll_drivers, payroll_tickets');
+  } finally {
+    await release(su);
+  }
+  return performance.now() - started;
+}
+
+/**
+ * The physical reference: TICKETS rows shaped like payroll_run_lines, multi-row INSERTs of
+ * `batch` rows, one transaction per batch, into a scratch table created here and dropped after.
+ */
+async function rawInsert(dataDir: string, orgId: string, batch: number, variant: RawResult['variant']) {
+  const owner = await connect(pgUrl('calmops_owner', secretsOf(dataDir).owner));
+  const table = `bench_scratch_run_lines_${variant}`;
+  try {
+    await owner.query(`DROP TABLE IF EXISTS ${table}`);
+    await owner.query(
+      `CREATE TABLE ${table} (LIKE payroll_run_lines ${variant === 'indexed' ? 'INCLUDING ALL' : 'INCLUDING DEFAULTS'})`,
+    );
+    const runId = '00000000-0000-4000-8000-000000000001';
+    const driverIds = Array.from(
+      { length: DRIVERS },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const flags = JSON.stringify([{ code: 'EXCESSIVE_HOURS', severity: 'warning' }]);
+    // Random ids like the tickets' gen_random_uuid(), so index inserts land all over the tree.
+    const ticketIds = Array.from({ length: TICKETS + 1 }, () => randomUUID());
+    const row = (t: number) => {
+      const ticketId = ticketIds[t];
+      const day = String(2 + (t % 14)).padStart(2, '0');
+      return [
+        orgId,
+        runId,
+        driverIds[t % DRIVERS],
+        ticketId,
+        'ticket',
+        ticketId,
+        `T-${t}`,
+        `2026-11-${day}`,
+        (6 + (t % 9) * 0.875).toFixed(3),
+        'hours',
+        (6 + (t % 9) * 0.875).toFixed(3),
+        '18.250000',
+        String(10950 + (t % 9) * 1597),
+        false,
+        flags,
+      ];
+    };
+    const tuples = (n: number) =>
+      Array.from({ length: n }, (_, i) => `(${Array.from({ length: 15 }, (_, k) => `$${i * 15 + k + 1}`).join(', ')})`);
+    const sqlFor = new Map<number, string>();
+    const insertBatches = async (from: number, to: number) => {
+      for (let first = from; first <= to; first += batch) {
+        const n = Math.min(batch, to - first + 1);
+        let text = sqlFor.get(n);
+        if (!text) {
+          text = `INSERT INTO ${table} (org_id, run_id, driver_id, line_key, kind, ticket_id, ticket_number, work_date,
+             quantity, unit, ticket_hours, rate, amount_cents, held, flags) VALUES ${tuples(n).join(', ')}`;
+          sqlFor.set(n, text);
+        }
+        const values: unknown[] = [];
+        for (let t = first; t < first + n; t++) values.push(...row(t));
+        await owner.query('BEGIN');
+        await owner.query(text, values);
+        await owner.query('COMMIT');
+      }
+    };
+    // Warm-up (not timed): the connection, the statement text and the table's first pages.
+    await insertBatches(1, Math.min(TICKETS, Math.max(batch, 100)));
+    await owner.query(`TRUNCATE ${table}`);
+    const started = performance.now();
+    await insertBatches(1, TICKETS);
+    const ms = performance.now() - started;
+    const [{ n }] = (await owner.query(`SELECT count(*)::int AS n FROM ${table}`)).rows as { n: number }[];
+    if (n !== TICKETS) throw new Error(`raw insert: ${n} rows in ${table}, expected ${TICKETS}`);
+    return { variant, batch, rows: n, ms };
+  } finally {
+    await owner.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await release(owner);
+  }
+}
+
+async function phase(checkpoint: number): Promise<PhaseResult> {
+  for (const port of [PORT, HEALTH_PORT, PG_PORT]) {
+    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_PG_PORT`);
+  }
+  const dataDir = join(tmpRoot!, `checkpoint-${checkpoint}`);
+  dataDirs.push(dataDir);
+  const app = startApp(dataDir, checkpoint);
+  const creds = await waitForApp(app, dataDir);
+  const appPid = app.child.pid!;
+  const pgPid = postmasterPid(dataDir);
+  const seedMs = await seed(dataDir, creds.org_id);
+  console.log(`checkpoint ${checkpoint}: seeded ${DRIVERS} drivers and ${TICKETS} tickets in ${fmt(seedMs)} ms`);
+  const headers = { 'x-api-key': creds.api_key };
+
+  const busyBefore = await waitForQuiet();
+  const rssBeforeMb = statusMb(appPid, 'VmRSS');
+  let rssPeakMb = rssBeforeMb;
+  const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, statusMb(appPid, 'VmRSS'))), RSS_SAMPLE_MS);
+  const cpuBefore = { app: processCpuMs(appPid), pg: postgresCpuMs(pgPid) };
+  const ticks = cpuTicks();
+  const t0 = performance.now();
+  let run: RunDto | undefined;
+  let ticketsDoneMs: number | undefined;
+  let runningMs: number | undefined;
+  let polls = 0;
+  try {
+    const posted = await http('POST', '/api/payroll/run', headers, {
+      pay_period_start: PERIOD.start,
+      pay_period_end: PERIOD.end,
+    });
+    if (posted?.status !== 202) throw new Error(`POST /api/payroll/run: ${posted?.status} ${posted?.body}`);
+    const jobId = (JSON.parse(posted.body) as { job_id: string }).job_id;
+    for (;;) {
+      if (app.exitCode !== undefined) throw new Error(`app exited (${app.exitCode}) during the run. ${app.output()}`);
+      if (performance.now() - t0 > RUN_TIMEOUT_MS) {
+        throw new Error(`checkpoint ${checkpoint}: run not finished within ${RUN_TIMEOUT_MS} ms`);
+      }
+      await sleep(POLL_MS);
+      const answer = await http('GET', `/api/payroll/jobs/${jobId}`, headers);
+      polls++;
+      if (answer?.status !== 200) continue;
+      const dto = JSON.parse(answer.body) as RunDto;
+      const now = performance.now() - t0;
+      if (dto.status === 'running') runningMs ??= now;
+      const { processed_tickets: done, total_tickets: total } = dto.progress;
+      if (total > 0 && done >= total) ticketsDoneMs ??= now;
+      if (DONE.includes(dto.status)) {
+        run = dto;
+        break;
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  const wallMs = performance.now() - t0;
+  if (!run) throw new Error('unreachable: the poll loop ended without a run');
+  const busyDuring = busyCpus(ticks, cpuTicks());
+  const cpuMs = { app: processCpuMs(appPid) - cpuBefore.app, pg: postgresCpuMs(pgPid) - cpuBefore.pg };
+  rssPeakMb = Math.max(rssPeakMb, statusMb(appPid, 'VmRSS'));
+  const hwmMb = statusMb(appPid, 'VmHWM');
+  console.log(
+    `checkpoint ${checkpoint}: ${run.status} in ${fmt(wallMs)} ms (${fmt((TICKETS * 1000) / wallMs)} tickets/s), ` +
+      `processed ${run.progress.processed_tickets}/${run.progress.total_tickets}, peak RSS ${fmt(rssPeakMb)} MB`,
+  );
+
+  const raw: RawResult[] = [];
+  const rawBusyBefore = await waitForQuiet();
+  for (const variant of RAW_INDEXED ? (['plain', 'indexed'] as const) : (['plain'] as const)) {
+    const r = await rawInsert(dataDir, creds.org_id, checkpoint, variant);
+    raw.push(r);
+    console.log(`raw ${variant}, batches of ${checkpoint}: ${fmt(r.ms)} ms (${fmt((r.rows * 1000) / r.ms)} rows/s)`);
+  }
+
+  const code = await stop(app);
+  if (code !== 0) throw new Error(`app exit code after SIGTERM: ${code} (want 0). ${app.output()}`);
+  await stopPostmaster(dataDir);
+  rmSync(dataDir, { recursive: true, force: true });
+  dataDirs.splice(dataDirs.indexOf(dataDir), 1);
+  return {
+    checkpoint,
+    seedMs,
+    run,
+    wallMs,
+    ticketsDoneMs,
+    runningMs,
+    polls,
+    rssBeforeMb,
+    rssPeakMb,
+    hwmMb,
+    cpuMs,
+    busyBefore,
+    busyDuring,
+    raw,
+    rawBusyBefore,
+  };
+}
+
+const loadStr = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
+const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
+const secs = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(1));
+
+function report(results: PhaseResult[]): boolean {
+  let ok = true;
+  console.log(`\n### Runs (${fmt(TICKETS)} tickets, ${DRIVERS} drivers, period ${PERIOD.start}..${PERIOD.end})\n`);
+  console.log(
+    '| Checkpoint | Status | Processed / total | Flags (blocking / warning) | Enqueue → done (s) | Tickets/s | ' +
+      'Enqueue → running (s) | Ticket phase (s) | Ticket phase tickets/s | Finalize phase (s) | ' +
+      'Server started → finished (s) | ' +
+      'App CPU (s) | PostgreSQL CPU (s) | Busy CPUs before → during |',
+  );
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of results) {
+    const server =
+      r.run.started_at && r.run.finished_at ? Date.parse(r.run.finished_at) - Date.parse(r.run.started_at) : undefined;
+    const busy =
+      `${cpu(r.busyBefore)} → ${cpu(r.busyDuring)}` +
+      (r.busyBefore !== undefined && r.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
+    const processed = r.run.progress.processed_tickets;
+    const ticketPhase = r.ticketsDoneMs === undefined ? undefined : r.ticketsDoneMs - (r.runningMs ?? 0);
+    const statusOk = ['completed', 'completed_with_flags'].includes(r.run.status) && processed === TICKETS;
+    if (!statusOk) ok = false;
+    console.log(
+      `| ${fmt(r.checkpoint)} | ${r.run.status}${statusOk ? '' : ' (NOT OK)'} | ${fmt(processed)} / ` +
+        `${fmt(r.run.progress.total_tickets)} | ${fmt(r.run.flags.blocking)} / ${fmt(r.run.flags.warning)} | ` +
+        `${secs(r.wallMs)} | ${fmt((TICKETS * 1000) / r.wallMs)} | ${secs(r.runningMs)} | ` +
+        `${secs(ticketPhase)} | ${ticketPhase === undefined ? '—' : fmt((TICKETS * 1000) / ticketPhase)} | ` +
+        `${secs(r.ticketsDoneMs === undefined ? undefined : r.wallMs - r.ticketsDoneMs)} | ${secs(server)} | ` +
+        `${secs(r.cpuMs.app)} | ${secs(r.cpuMs.pg)} | ${busy} |`,
+    );
+  }
+  console.log(
+    `\nPhases are from polls every ${POLL_MS} ms: "running" = first poll that saw it running; ticket phase ends at ` +
+      'the first poll with processed = total; finalize (per-driver overtime, aggregate flags, statements) is the rest.',
+  );
+
+  console.log(
+    `\n### Physical reference: ${fmt(TICKETS)} rows shaped like payroll_run_lines, multi-row INSERT, one transaction per batch\n`,
+  );
+  console.log('| Batch rows | Scratch table | Time (s) | Rows/s | Run tickets/s ÷ rows/s | Busy CPUs before |');
+  console.log('|---:|---|---:|---:|---:|---:|');
+  for (const r of results) {
+    const runRate = (TICKETS * 1000) / r.wallMs;
+    for (const x of r.raw) {
+      const rate = (x.rows * 1000) / x.ms;
+      const label = x.variant === 'plain' ? 'no keys, no indexes' : 'PK + unique + 2 indexes (INCLUDING ALL)';
+      console.log(
+        `| ${fmt(x.batch)} | ${label} | ${secs(x.ms)} | ${fmt(rate)} | ${(runRate / rate).toFixed(2)} | ${cpu(r.rawBusyBefore)} |`,
+      );
+    }
+  }
+
+  console.log('\n### Goals\n');
+  console.log(
+    '| Checkpoint | Run tickets/s | Raw rows/s (same batch) | Ratio run/raw | Peak RSS sampled (MB) | VmHWM (MB) | RSS before run (MB) |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const plain = r.raw.find((x) => x.variant === 'plain')!;
+    const runRate = (TICKETS * 1000) / r.wallMs;
+    const rawRate = (plain.rows * 1000) / plain.ms;
+    console.log(
+      `| ${fmt(r.checkpoint)} | ${fmt(runRate)} | ${fmt(rawRate)} | ${(runRate / rawRate).toFixed(2)} | ` +
+        `${fmt(r.rssPeakMb)} | ${fmt(r.hwmMb)} | ${fmt(r.rssBeforeMb)} |`,
+    );
+  }
+  const at = results.find((r) => r.checkpoint === GOAL_RATIO_AT);
+  if (at) {
+    const plain = at.raw.find((x) => x.variant === 'plain')!;
+    const ratio = (TICKETS * 1000) / at.wallMs / ((plain.rows * 1000) / plain.ms);
+    console.log(
+      `\nRatio run/raw at checkpoint ${fmt(GOAL_RATIO_AT)}: **${ratio.toFixed(2)}** (goal ≥ ${GOAL_RATIO}: ` +
+        `${ratio >= GOAL_RATIO ? 'met' : 'MISSED'})`,
+    );
+  }
+  const peak = Math.max(...results.map((r) => r.rssPeakMb));
+  const hwm = Math.max(...results.map((r) => r.hwmMb));
+  console.log(
+    `Peak RSS of the app process during runs: **${fmt(peak)} MB** (VmHWM ${fmt(hwm)} MB; goal < ${GOAL_RSS_MB} MB: ` +
+      `${Math.max(peak, hwm) < GOAL_RSS_MB ? 'met' : 'MISSED'})`,
+  );
+  return ok;
+}
+
+async function bench(): Promise<void> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+  tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-payroll-'));
+  chmodSync(tmpRoot, 0o755); // the postgres OS user (when we are root) must traverse it
+  console.log(
+    `payroll bench: node ${process.version}, ${cpus().length} CPU(s); ${fmt(TICKETS)} tickets, ${DRIVERS} drivers, ` +
+      `checkpoints ${CHECKPOINTS.join(', ')}; load average ${loadStr()}`,
+  );
+  const results: PhaseResult[] = [];
+  for (const checkpoint of CHECKPOINTS) results.push(await phase(checkpoint));
+  const ok = report(results);
+  console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
+  await cleanup();
+  if (!ok) {
+    console.log('\nFAILED: a run did not complete with every ticket processed (see tables).');
+    process.exitCode = 1;
+  }
+}
+
+const watchdog = setTimeout(
+  () => {
+    console.error('payroll bench: overall time limit reached');
+    void cleanup().finally(() => process.exit(1));
+  },
+  CHECKPOINTS.length * (BOOT_TIMEOUT_MS + RUN_TIMEOUT_MS + 2 * QUIET_WAIT_MS + STOP_TIMEOUT_MS + 240_000),
+);
+watchdog.unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`payroll bench: ${signal}, cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+bench().catch(async (err: Error) => {
+  console.error(`payroll bench failed: ${err.message}`);
+  await cleanup();
+  process.exit(1);
+});
