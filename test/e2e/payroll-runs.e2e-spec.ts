@@ -8,7 +8,6 @@ import {
   TestDatabase,
   TestHttpApp,
   TestOrg,
-  waitFor,
 } from '../../libs/testing';
 import { expectedTotals, finished, PERIOD, seedPayroll } from './fixtures/payroll-seed';
 
