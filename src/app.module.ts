@@ -13,10 +13,11 @@ import { CryptoModule } from '../libs/crypto';
 import { AuditModule } from './audit/audit.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PayrollModule } from './payroll/payroll.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { PayrollRecordsModule } from './payroll/payroll-records.module';
 
 /** Feature modules, in the order they are composed. */
-export const FEATURE_MODULES: Type[] = [OrgsModule, AuditModule, PayrollModule, PayrollRecordsModule];
+export const FEATURE_MODULES: Type[] = [OrgsModule, AuditModule, PayrollModule, PayrollRecordsModule, SessionsModule];
 
 /**
  * The one module graph for every role. The role is an injected token; libraries read it to

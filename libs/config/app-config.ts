@@ -228,6 +228,36 @@ export const ENV_SPEC = {
     default: '512',
     parse: parseInteger(0, 104857600),
   }),
+  SESSION_ROUTABLE_HEARTBEAT_SECONDS: spec({
+    description: 'An agent whose last heartbeat is older than this is not routable (presence "stale").',
+    default: '45',
+    parse: parseInteger(1, 3600),
+  }),
+  SESSION_OFFLINE_AFTER_SECONDS: spec({
+    description: 'The sweeper takes an agent offline after this long without a heartbeat (unless on a live call).',
+    default: '120',
+    parse: parseInteger(1, 86400),
+  }),
+  SESSION_ABANDON_AFTER_SECONDS: spec({
+    description: 'An open session without a heartbeat for this long is closed as abandoned.',
+    default: '7200',
+    parse: parseInteger(1, 604800),
+  }),
+  SESSION_CLEANUP_INTERVAL_SECONDS: spec({
+    description: 'How often the session sweeper runs (once per tick across all workers).',
+    default: '30',
+    parse: parseInteger(1, 3600),
+  }),
+  CALL_OFFER_TIMEOUT_SECONDS: spec({
+    description: 'A ringing call not answered within this is offered to the next agent.',
+    default: '20',
+    parse: parseInteger(1, 600),
+  }),
+  CALL_MISSED_OFFER_COOLDOWN_SECONDS: spec({
+    description: 'An agent who missed an offer is not offered a call again for this long.',
+    default: '30',
+    parse: parseInteger(0, 3600),
+  }),
   QUEUE_POLL_INTERVAL_SECONDS: spec({
     description: 'pg-boss fetch interval of queue workers.',
     default: '1',

@@ -1,0 +1,157 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AppConfig } from '../../libs/config';
+import { DatabaseService, TenantContext } from '../../libs/database';
+import { EventPublisher } from '../../libs/events';
+import { QueueService } from '../../libs/queue';
+
+export const OFFER_TIMEOUT_QUEUE = 'sessions.call-offer-timeout';
+
+export interface OfferTimeoutJob {
+  org_id: string;
+  call_id: string;
+  offer_count: number;
+}
+
+interface Offer {
+  callId: string;
+  offerCount: number;
+}
+
+/**
+ * Puts calls on agents. The claim of an agent is one statement: the longest-idle routable
+ * session is locked FOR UPDATE SKIP LOCKED and its active_calls incremented, and the
+ * CHECK (active_calls BETWEEN 0 AND capacity) is the last line of defence. Heartbeats write
+ * agent_presence, another row, so they never make SKIP LOCKED skip a free agent. Nothing
+ * external happens inside these transactions; offer timeouts are scheduled after commit.
+ */
+@Injectable()
+export class CallRouter {
+  private readonly logger = new Logger('CallRouter');
+
+  constructor(
+    private readonly tenant: TenantContext,
+    private readonly db: DatabaseService,
+    private readonly events: EventPublisher,
+    private readonly queue: QueueService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Inside a tenant transaction: offers the org's queued calls, oldest first, to routable
+   * agents until one or the other runs out. Offer timeouts are scheduled once it commits.
+   */
+  async offerQueuedIn(limit = 1000): Promise<number> {
+    const m = this.tenant.manager;
+    const orgId = this.tenant.orgId;
+    const offers: Offer[] = [];
+    for (let i = 0; i < limit; i++) {
+      const [call] = (await m.query(
+        `SELECT id, last_missed_session_id FROM calls WHERE org_id = $1 AND status = 'queued'
+         ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [orgId],
+      )) as { id: string; last_missed_session_id: string | null }[];
+      if (!call) break;
+      const agent = await this.claimAgent(m, orgId, call.id);
+      if (!agent) break;
+      const [offer] = (await m.query(
+        `UPDATE calls SET status = 'ringing', agent_id = $2, session_id = $3, assigned_at = now(),
+           reserved_until = now() + make_interval(secs => $4), offer_count = offer_count + 1
+         WHERE id = $1 RETURNING offer_count, external_id`,
+        [call.id, agent.agentId, agent.sessionId, this.config.get('CALL_OFFER_TIMEOUT_SECONDS')],
+      )) as { offer_count: number; external_id: string | null }[];
+      await this.events.publishWith(m, orgId, 'call.assigned', {
+        call_id: call.id,
+        external_id: offer.external_id,
+        agent_id: agent.agentId,
+        session_id: agent.sessionId,
+      });
+      offers.push({ callId: call.id, offerCount: offer.offer_count });
+    }
+    if (offers.length) this.tenant.onCommit(() => void this.scheduleTimeouts(orgId, offers));
+    return offers.length;
+  }
+
+  /** Outside any transaction: one pass of offerQueuedIn for an org (after capacity frees up). */
+  async offerQueued(orgId: string): Promise<number> {
+    return this.tenant.run(orgId, () => this.offerQueuedIn());
+  }
+
+  /** The atomic claim: the longest-idle routable session of the org, or null. */
+  private async claimAgent(m: EntityManager, orgId: string, callId: string) {
+    const [row] = (await m.query(
+      `WITH candidate AS (
+         SELECT s.id FROM agent_sessions s JOIN agent_presence p ON p.session_id = s.id
+         WHERE s.org_id = $1 AND s.logout_at IS NULL AND s.status = 'available' AND s.pending_status IS NULL
+           AND p.device_connected AND p.last_heartbeat > now() - make_interval(secs => $2)
+           AND s.active_calls < s.capacity AND s.ready_at <= now()
+           AND (s.offer_cooldown_until IS NULL OR s.offer_cooldown_until <= now())
+         ORDER BY s.idle_since, s.id LIMIT 1 FOR UPDATE OF s SKIP LOCKED)
+       UPDATE agent_sessions s SET active_calls = s.active_calls + 1, current_call_id = coalesce(s.current_call_id, $3)
+       FROM candidate c WHERE s.id = c.id RETURNING s.id AS session_id, s.agent_id`,
+      [orgId, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS'), callId],
+    )) as { session_id: string; agent_id: string }[];
+    return row ? { sessionId: row.session_id, agentId: row.agent_id } : null;
+  }
+
+  /**
+   * Inside a tenant transaction: takes a ringing call back from its agent (missed offer or
+   * agent gone): the agent's count drops, the agent cools down, the call re-queues at its
+   * original place. Returns false when the call is no longer that offer.
+   */
+  async releaseOfferIn(callId: string, expectedOfferCount?: number, reason = 'offer timed out'): Promise<boolean> {
+    const m = this.tenant.manager;
+    const [call] = (await m.query(
+      `SELECT id, session_id, offer_count, reserved_until <= now() AS expired FROM calls
+       WHERE id = $1 AND status = 'ringing' FOR UPDATE`,
+      [callId],
+    )) as { id: string; session_id: string; offer_count: number; expired: boolean }[];
+    if (!call || (expectedOfferCount !== undefined && call.offer_count !== expectedOfferCount)) return false;
+    if (expectedOfferCount !== undefined && !call.expired) return false;
+    await m.query(
+      `UPDATE agent_sessions SET active_calls = active_calls - 1,
+         offer_cooldown_until = now() + make_interval(secs => $2),
+         current_call_id = CASE WHEN current_call_id = $3 THEN
+           (SELECT c.id FROM calls c WHERE c.session_id = $1 AND c.id <> $3 AND c.status IN ('ringing', 'in_progress') LIMIT 1)
+           ELSE current_call_id END
+       WHERE id = $1`,
+      [call.session_id, this.config.get('CALL_MISSED_OFFER_COOLDOWN_SECONDS'), call.id],
+    );
+    await m.query(
+      `UPDATE calls SET status = 'queued', agent_id = NULL, session_id = NULL, reserved_until = NULL,
+         last_missed_session_id = $2, end_reason = NULL WHERE id = $1`,
+      [call.id, call.session_id],
+    );
+    this.logger.debug(`call ${call.id} re-queued: ${reason}`);
+    return true;
+  }
+
+  /** Across orgs (system connection): every ringing offer past its time is released and re-offered. */
+  async releaseExpiredOffers(): Promise<number> {
+    await this.db.whenConnected();
+    const expired = (await this.db.system.query(
+      `SELECT org_id, id FROM calls WHERE status = 'ringing' AND reserved_until < now() ORDER BY org_id`,
+    )) as { org_id: string; id: string }[];
+    let released = 0;
+    for (const orgId of new Set(expired.map((e) => e.org_id))) {
+      await this.tenant.run(orgId, async () => {
+        for (const e of expired.filter((x) => x.org_id === orgId)) {
+          if (await this.releaseOfferIn(e.id, undefined, 'reservation expired')) released++;
+        }
+        await this.offerQueuedIn();
+      });
+    }
+    return released;
+  }
+
+  private async scheduleTimeouts(orgId: string, offers: Offer[]): Promise<void> {
+    const seconds = this.config.get('CALL_OFFER_TIMEOUT_SECONDS');
+    for (const o of offers) {
+      const job: OfferTimeoutJob = { org_id: orgId, call_id: o.callId, offer_count: o.offerCount };
+      // If this send is lost, the sweeper releases the expired reservation instead.
+      await this.queue
+        .send(OFFER_TIMEOUT_QUEUE, job, { startAfter: seconds, retryLimit: 3 })
+        .catch((err: Error) => this.logger.warn(`offer timeout for ${o.callId} not scheduled: ${err.message}`));
+    }
+  }
+}
