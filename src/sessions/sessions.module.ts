@@ -1,13 +1,31 @@
 import { Module } from '@nestjs/common';
+import { AgentsController } from './agents.controller';
+import { AgentsService } from './agents.service';
 import { CallRouter } from './call-router.service';
 import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
 import { CallOfferTimeoutJob } from './jobs/call-offer-timeout.job';
+import { SessionMaintenanceController } from './session-maintenance.controller';
+import { SessionMaintenanceTasks } from './session-maintenance.tasks';
+import { SessionReadiness } from './session-readiness.service';
+import { SessionSweeper } from './session-sweeper.service';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
 
 /** Call-center agents' presence, inbound-call routing, and the sweeper that keeps them honest. */
 @Module({
-  controllers: [CallsController],
-  providers: [CallRouter, CallsService, CallOfferTimeoutJob],
+  // AgentsController before SessionsController: GET api/sessions/agents must win over api/sessions/:session_id.
+  controllers: [SessionMaintenanceController, CallsController, AgentsController, SessionsController],
+  providers: [
+    CallRouter,
+    CallsService,
+    CallOfferTimeoutJob,
+    AgentsService,
+    SessionsService,
+    SessionSweeper,
+    SessionReadiness,
+    SessionMaintenanceTasks,
+  ],
   exports: [CallRouter],
 })
 export class SessionsModule {}
