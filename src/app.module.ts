@@ -14,10 +14,18 @@ import { AuditModule } from './audit/audit.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PayrollModule } from './payroll/payroll.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { PayrollRecordsModule } from './payroll/payroll-records.module';
 
 /** Feature modules, in the order they are composed. */
-export const FEATURE_MODULES: Type[] = [OrgsModule, AuditModule, PayrollModule, PayrollRecordsModule, SessionsModule];
+export const FEATURE_MODULES: Type[] = [
+  OrgsModule,
+  AuditModule,
+  PayrollModule,
+  PayrollRecordsModule,
+  SessionsModule,
+  WebhooksModule,
+];
 
 /**
  * The one module graph for every role. The role is an injected token; libraries read it to

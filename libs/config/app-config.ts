@@ -1,6 +1,7 @@
 import {
   parseBoolean,
   parseByteSize,
+  parseDurationList,
   parseEnum,
   parseHttpUrl,
   parseInteger,
@@ -257,6 +258,74 @@ export const ENV_SPEC = {
     description: 'An agent who missed an offer is not offered a call again for this long.',
     default: '30',
     parse: parseInteger(0, 3600),
+  }),
+  WEBHOOKS_ALLOW_HTTP: spec({
+    description: 'Allow plain http:// webhook endpoints (production requires https unless true).',
+    default: (production) => (production ? 'false' : 'true'),
+    parse: parseBoolean,
+  }),
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS: spec({
+    description: 'Allow loopback/private webhook targets. For local development and tests only.',
+    default: 'false',
+    parse: parseBoolean,
+  }),
+  WEBHOOK_RETRY_SCHEDULE: spec({
+    description: 'Delays between delivery attempts after the first (s/m/h units); its length bounds the attempts.',
+    default: '5s,5m,30m,2h,5h,10h,10h',
+    parse: parseDurationList,
+  }),
+  WEBHOOK_RETRY_JITTER: spec({
+    description: 'Random spread of each retry delay, as a fraction (0.2 = ±20 %).',
+    default: '0.2',
+    parse: (raw) => {
+      const v = Number(raw);
+      if (!Number.isFinite(v) || v < 0 || v > 1) throw new Error('must be a number between 0 and 1');
+      return v;
+    },
+  }),
+  WEBHOOK_TIMEOUT_MS: spec({
+    description: 'Timeout of one delivery attempt.',
+    default: '15000',
+    parse: parseInteger(100, 120000),
+  }),
+  WEBHOOK_RETRY_AFTER_CAP_SECONDS: spec({
+    description: 'Longest Retry-After (on 429/503) that is honoured.',
+    default: '3600',
+    parse: parseInteger(1, 86400),
+  }),
+  WEBHOOK_BREAKER_FAILURES: spec({
+    description: "Consecutive failures that open an endpoint's circuit breaker.",
+    default: '3',
+    parse: parseInteger(1, 100),
+  }),
+  WEBHOOK_BREAKER_COOLDOWN_SECONDS: spec({
+    description: 'How long an open breaker waits before one probe delivery.',
+    default: '30',
+    parse: parseInteger(1, 86400),
+  }),
+  WEBHOOK_DISABLE_AFTER_HOURS: spec({
+    description: 'An endpoint whose deliveries all failed for this long is disabled (any success resets).',
+    default: '120',
+    parse: (raw) => {
+      const v = Number(raw);
+      if (!Number.isFinite(v) || v <= 0 || v > 8760) throw new Error('must be a number of hours between 0 and 8760');
+      return v;
+    },
+  }),
+  WEBHOOK_DEDUP_RETENTION_HOURS: spec({
+    description: 'Inbound dedup rows are kept this long (providers such as Stripe retry for up to 3 days).',
+    default: '72',
+    parse: parseInteger(1, 8760),
+  }),
+  WEBHOOK_LOG_RETENTION_DAYS: spec({
+    description: 'Delivery attempt log rows are kept this long.',
+    default: '7',
+    parse: parseInteger(1, 3650),
+  }),
+  WEBHOOK_INBOUND_TOLERANCE_SECONDS: spec({
+    description: 'Inbound Standard Webhooks timestamps older or newer than this are refused.',
+    default: '300',
+    parse: parseInteger(1, 3600),
   }),
   QUEUE_POLL_INTERVAL_SECONDS: spec({
     description: 'pg-boss fetch interval of queue workers.',

@@ -117,3 +117,19 @@ export function parseTrustProxy(raw: string): false | number | string[] {
   }
   return list;
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "5s,5m,30m,2h" → milliseconds. */
+export function parseDurationList(raw: string): number[] {
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (!parts.length || parts.length > 50) throw new Error('must list 1 to 50 durations like 5s,5m,2h');
+  return parts.map((p) => {
+    const m = /^(\d+)(ms|s|m|h)$/.exec(p);
+    if (!m) throw new Error(`"${p}" is not a duration like 500ms, 5s, 5m or 2h`);
+    return Number(m[1]) * DURATION_UNITS[m[2]];
+  });
+}

@@ -24,7 +24,7 @@ export class EventSubscriptions implements OnModuleInit {
         const fn = instance[method] as (event: DomainEvent) => Promise<unknown>;
         const type = this.reflector.get<string | undefined>(ON_DOMAIN_EVENT, fn);
         if (!type) continue;
-        const queueName = `event.${type}.${instance.constructor.name}.${method}`;
+        const queueName = `event.${type === '*' ? 'all' : type}.${instance.constructor.name}.${method}`;
         this.jobs.add(queueName, { queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } }, (data) =>
           fn.call(instance, data as DomainEvent),
         );
@@ -33,7 +33,8 @@ export class EventSubscriptions implements OnModuleInit {
     }
   }
 
+  /** Subscribers of this type, plus those of every type (`@OnDomainEvent('*')`). */
   queuesFor(type: string): string[] {
-    return this.byType.get(type) ?? [];
+    return [...(this.byType.get(type) ?? []), ...(type === '*' ? [] : (this.byType.get('*') ?? []))];
   }
 }
