@@ -1,5 +1,5 @@
 import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { createPublicKey, JsonWebKey } from 'node:crypto';
+import { createPublicKey, createSecretKey, JsonWebKey, KeyObject } from 'node:crypto';
 import type { Algorithm } from 'jsonwebtoken';
 import { AppConfig } from '../config';
 
@@ -20,6 +20,7 @@ interface JwkSet {
 export class JwtKeysService {
   private readonly logger = new Logger('JwtKeys');
   private readonly keys = new Map<string, string>();
+  private secretKey?: KeyObject;
   private lastFetch = 0;
   private inflight?: Promise<void>;
 
@@ -33,11 +34,14 @@ export class JwtKeysService {
     return this.jwksMode ? ['RS256', 'ES256'] : ['HS256'];
   }
 
-  async keyFor(rawJwt: string): Promise<string> {
+  async keyFor(rawJwt: string): Promise<string | KeyObject> {
     if (!this.jwksMode) {
       const secret = this.config.get('JWT_SECRET');
       if (!secret) throw new UnauthorizedException('Bearer tokens are not configured on this server.');
-      return secret;
+      // A KeyObject, made once: given a string, jsonwebtoken first tries it as a public key on
+      // every verify (and throws internally) before using it as an HMAC secret.
+      this.secretKey ??= createSecretKey(Buffer.from(secret, 'utf8'));
+      return this.secretKey;
     }
     const kid = this.kidOf(rawJwt);
     const known = this.keys.get(kid);

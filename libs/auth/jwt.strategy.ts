@@ -30,7 +30,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKeyProvider: (_req: unknown, rawJwt: string, done: (err: unknown, key?: string) => void) => {
         keys.keyFor(rawJwt).then(
-          (key) => done(null, key),
+          // jsonwebtoken accepts a KeyObject; passport-jwt's types only name strings.
+          (key) => done(null, key as unknown as string),
           (err: unknown) => done(err),
         );
       },

@@ -116,6 +116,9 @@ export class QueueService implements BeforeApplicationShutdown {
     await boss
       .stop({ graceful: true, wait: true, close: true, timeout: this.config.get('SHUTDOWN_TIMEOUT_MS') })
       .catch((err) => this.logger.warn(`pg-boss stop: ${(err as Error).message}`));
+    // pg-boss removes its stopped fetch loops from a timer that polls once a second after
+    // stop() returns; let it finish so nothing of the queue outlives the application.
+    if (runsJobs(this.role)) await new Promise((resolve) => setTimeout(resolve, 1100));
     this.state = 'stopped';
   }
 }

@@ -23,6 +23,9 @@ export const TEST_ENV: Record<string, string> = {
   EVENTS_RELAY_INTERVAL_MS: '200',
   SHUTDOWN_TIMEOUT_MS: '5000',
   DATABASE_POOL_SIZE: '5',
+  // In-process apps share the jest worker, whose RSS says nothing about a real worker's; the
+  // memory gate has its own tests with a low limit.
+  PAYROLL_MAX_RSS_MB: '65536',
 };
 
 export function testConfig(db: Pick<TestDatabase, 'runtime' | 'admin' | 'system'>, env: Record<string, string> = {}) {
@@ -76,7 +79,7 @@ export async function createTestHttpApp(options: TestAppOptions & { role?: 'api'
     app,
     config,
     http: () => request(server),
-    close: () => app.close(),
+    close: () => closeAndSettle(app, role !== 'api'),
   };
 }
 
@@ -84,7 +87,18 @@ export async function createTestHttpApp(options: TestAppOptions & { role?: 'api'
 export async function createTestWorker(options: TestAppOptions): Promise<INestApplicationContext> {
   const app = await createWorkerApp(testConfig(options.db, options.env), options.imports);
   if (options.waitUntilReady !== false) await untilReady(app);
+  const close = app.close.bind(app);
+  app.close = () => closeAndSettle({ close }, true);
   return app;
+}
+
+/**
+ * pg-boss keeps polling for a couple of seconds after stop() to reap its fetch loops, and
+ * jest refuses any module load once a test file has ended; wait for those loops in tests.
+ */
+async function closeAndSettle(app: { close: () => Promise<void> }, consumedQueues: boolean): Promise<void> {
+  await app.close();
+  if (consumedQueues) await new Promise((resolve) => setTimeout(resolve, 2500));
 }
 
 async function untilReady(app: INestApplicationContext): Promise<void> {

@@ -8,6 +8,7 @@ import type { DriverInput, PayLine, TicketInput } from './calculator';
 import { PayrollRun } from './entities/payroll-run.entity';
 import { PayrollHealthGates } from './health-gates.service';
 import { PayrollCalculator } from './payroll-calculator.service';
+import { releaseStaleSlots } from './payroll-slots';
 import { RunFinalizer } from './run-finalizer';
 import { LeaseLostError, transition } from './run-transitions';
 
@@ -139,11 +140,12 @@ export class RunExecutor {
 
   private async ticketPage(run: PayrollRun): Promise<TicketRow[]> {
     return (await this.tenant.manager.query(
-      `SELECT id, ticket_number, driver_id, work_date::text, hours::text, tons::text, yards::text, loads::text, revenue_cents
-       FROM payroll_tickets
-       WHERE org_id = $1 AND work_date BETWEEN $2 AND $3
-         AND ($4::date IS NULL OR (work_date, id) > ($4::date, $5::uuid))
-       ORDER BY work_date, id LIMIT ${this.config.get('PAYROLL_CHECKPOINT_EVERY')}`,
+      `SELECT t.id, t.ticket_number, t.driver_id, t.work_date::text AS work_date, t.hours::text AS hours, t.tons::text AS tons,
+              t.yards::text AS yards, t.loads::text AS loads, t.revenue_cents
+       FROM payroll_tickets t
+       WHERE t.org_id = $1 AND t.work_date BETWEEN $2 AND $3
+         AND ($4::date IS NULL OR (t.work_date, t.id) > ($4::date, $5::uuid))
+       ORDER BY t.work_date, t.id LIMIT ${this.config.get('PAYROLL_CHECKPOINT_EVERY')}`,
       [run.orgId, run.payPeriodStart, run.payPeriodEnd, run.cursorWorkDate, run.cursorTicketId],
     )) as TicketRow[];
   }
@@ -283,12 +285,8 @@ export class RunExecutor {
 
   /** The slot table belongs to the system role; a slot is free once its run is not running. */
   private async freeSlot(runId: string): Promise<void> {
-    await this.db.system
-      .query(
-        `UPDATE payroll_slots s SET run_id = NULL, claimed_at = NULL WHERE s.run_id = $1
-           AND NOT EXISTS (SELECT 1 FROM payroll_runs r WHERE r.id = $1 AND r.status = 'running')`,
-        [runId],
-      )
-      .catch((err: Error) => this.logger.warn(`slot of ${runId} not freed yet: ${err.message}`));
+    await releaseStaleSlots(this.db.system, runId).catch((err: Error) =>
+      this.logger.warn(`slot of ${runId} not freed yet: ${err.message}`),
+    );
   }
 }

@@ -72,16 +72,20 @@ export class RunFinalizer {
       }));
       const before = new Map(lines.map((l) => [l.ticketId, JSON.stringify(l.flags)]));
       const statement = this.calculator.driverStatement(driver, lines, deductions.get(driverId) ?? [], period);
+      // Aggregate flags (EXCESSIVE_HOURS, QUANTITY_OUTLIER) change ticket lines: one UPDATE for all of them.
+      const changed = statement.lines.filter(
+        (l) => l.kind === 'ticket' && before.get(l.ticketId) !== JSON.stringify(l.flags),
+      );
+      if (changed.length) {
+        await m.query(
+          `UPDATE payroll_run_lines l SET flags = v.flags::jsonb
+           FROM (SELECT unnest($2::text[]) AS key, unnest($3::text[]) AS flags) v
+           WHERE l.run_id = $1 AND l.kind = 'ticket' AND l.line_key = v.key`,
+          [run.id, changed.map((l) => l.ticketId), changed.map((l) => JSON.stringify(l.flags))],
+        );
+      }
       for (const line of statement.lines) {
-        if (line.kind === 'ticket') {
-          if (before.get(line.ticketId) !== JSON.stringify(line.flags)) {
-            await m.query(
-              `UPDATE payroll_run_lines SET flags = $3 WHERE run_id = $1 AND line_key = $2 AND kind = 'ticket'`,
-              [run.id, line.ticketId, JSON.stringify(line.flags)],
-            );
-          }
-          continue;
-        }
+        if (line.kind === 'ticket') continue;
         const key = line.kind === 'overtime' ? `${driverId}:${line.isoWeek}` : `${driverId}:salary`;
         await m.query(
           `INSERT INTO payroll_run_lines (org_id, run_id, driver_id, line_key, kind, work_date, quantity, unit, rate, amount_cents, held, flags)

@@ -11,6 +11,7 @@ import { SessionReadiness } from './session-readiness.service';
 import { SessionSweeper } from './session-sweeper.service';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
+import { TelephonyEventsSubscriber } from './telephony-events.subscriber';
 
 /** Call-center agents' presence, inbound-call routing, and the sweeper that keeps them honest. */
 @Module({
@@ -25,6 +26,7 @@ import { SessionsService } from './sessions.service';
     SessionSweeper,
     SessionReadiness,
     SessionMaintenanceTasks,
+    TelephonyEventsSubscriber,
   ],
   exports: [CallRouter],
 })

@@ -1,9 +1,36 @@
 import { Module } from '@nestjs/common';
+import { DeliveriesController } from './deliveries.controller';
+import { DeliveriesService } from './deliveries.service';
+import { DeliveryFanout } from './delivery-fanout.service';
+import { DeliveryWorker } from './delivery-worker.service';
+import { EndpointBreaker } from './endpoint-breaker';
+import { DeliverWebhookJob } from './jobs/deliver-webhook.job';
+import { EndpointsController } from './endpoints.controller';
+import { EndpointsService } from './endpoints.service';
+import { WebhookSecrets } from './webhook-secrets';
+import { InboundController } from './inbound.controller';
+import { InboundService } from './inbound.service';
+import { ProcessInboundJob } from './jobs/process-inbound.job';
+import { SourcesController } from './sources.controller';
+import { SourcesService } from './sources.service';
+import { WebhooksRetention } from './webhooks-retention.service';
 
 /** Signed outbound deliveries and verified, exactly-once inbound provider events. */
 @Module({
-  controllers: [],
-  providers: [],
-  exports: [],
+  controllers: [EndpointsController, SourcesController, InboundController, DeliveriesController],
+  providers: [
+    EndpointsService,
+    WebhookSecrets,
+    SourcesService,
+    InboundService,
+    ProcessInboundJob,
+    WebhooksRetention,
+    DeliveriesService,
+    DeliveryFanout,
+    DeliveryWorker,
+    EndpointBreaker,
+    DeliverWebhookJob,
+  ],
+  exports: [EndpointsService, WebhookSecrets],
 })
 export class WebhooksModule {}

@@ -486,17 +486,20 @@ function summarize(measurements: Measurement[]): { ok: boolean; summary: Record<
   );
   console.log(
     '| Round | Slot | Target | Req/s (mean) | p50 (ms) | p99 (ms) | 2xx | non-2xx | errors | timeouts | ' +
-      'Busy CPUs before → during |',
+      'Busy CPUs before → during | Other processes during (CPUs) |',
   );
-  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|');
   for (const m of measurements) {
     const r = m.result;
     const busy =
       `${cpu(m.busyBefore)} → ${cpu(m.busyDuring)}` +
       (m.busyBefore !== undefined && m.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
+    const ours = m.cpuMs ? (m.cpuMs.app + m.cpuMs.pg + m.cpuMs.bench) / ((r.duration || DURATION_S) * 1000) : 0;
+    const others = m.busyDuring === undefined ? undefined : Math.max(0, m.busyDuring - ours);
     console.log(
       `| ${m.round} | ${m.slot} | ${LABELS[m.target]} | ${fmt(r.requests.mean)} | ${fmt(r.latency.p50, 2)} | ` +
-        `${fmt(r.latency.p99, 2)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ${r.timeouts} | ${busy} |`,
+        `${fmt(r.latency.p99, 2)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ${r.timeouts} | ${busy} | ` +
+        `${cpu(others)} |`,
     );
   }
 
@@ -545,17 +548,33 @@ function cpuTable(measurements: Measurement[]): void {
   console.log('\n### CPU per request during the measurements (mean over rounds; 2 CPUs = 2000 ms/s)\n');
   console.log(
     '| Target | Req/s | App ms CPU/s | PostgreSQL ms CPU/s | Load generator ms CPU/s | ' +
-      'App µs CPU/req | PostgreSQL µs CPU/req |',
+      'App µs CPU/req | PostgreSQL µs CPU/req | Load generator µs CPU/req | Ceiling from CPU/req (req/s) |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ceilings: Partial<Record<Target, number>> = {};
   for (const target of TARGETS) {
     const ms = measurements.filter((m) => m.target === target && m.cpuMs);
     if (!ms.length) continue;
     const perS = (k: keyof Cpu) => mean(ms.map((m) => m.cpuMs![k] / (m.result.duration || DURATION_S)));
     const perReq = (k: keyof Cpu) => mean(ms.map((m) => (m.cpuMs![k] * 1000) / Math.max(1, m.result.requests.total)));
+    // The app is one Node process (one CPU at most); all three share the machine's CPUs.
+    const ceiling = Math.min(
+      1e6 / perReq('app'),
+      (cpus().length * 1e6) / (perReq('app') + perReq('pg') + perReq('bench')),
+    );
+    ceilings[target] = ceiling;
     console.log(
       `| ${LABELS[target]} | ${fmt(mean(ms.map((m) => m.result.requests.mean)))} | ${fmt(perS('app'))} | ` +
-        `${fmt(perS('pg'))} | ${fmt(perS('bench'))} | ${fmt(perReq('app'))} | ${fmt(perReq('pg'))} |`,
+        `${fmt(perS('pg'))} | ${fmt(perS('bench'))} | ${fmt(perReq('app'))} | ${fmt(perReq('pg'))} | ` +
+        `${fmt(perReq('bench'))} | ${fmt(ceiling)} |`,
+    );
+  }
+  if (ceilings.live && ceilings.key && ceilings.jwt) {
+    console.log(
+      `\nCeiling = min(1 CPU ÷ app CPU/req, ${cpus().length} CPUs ÷ (app + PostgreSQL + load generator) CPU/req): ` +
+        'what this machine could serve if nothing else ran; less sensitive to other load than req/s. ' +
+        `Ceiling ratios: key/live **${(ceilings.key / ceilings.live).toFixed(2)}**, ` +
+        `jwt/live **${(ceilings.jwt / ceilings.live).toFixed(2)}**.`,
     );
   }
 }

@@ -15,12 +15,13 @@
  *   BENCH_QUIET_WAIT_MS (90000) before each run, wait up to this long for the machine to be
  *                               nearly idle (other processes busy < 0.3 CPU over 1 s); 0 = never wait.
  *                               Runs that started on a busy machine are flagged in the table.
+ *   BENCH_NICE (unset)          nice value for the bench, the app and its PostgreSQL (e.g. -10)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -74,6 +75,21 @@ interface RunResult {
   busyBefore?: number;
   busyDuring?: number;
   milestones: Partial<Record<Milestone, number>>;
+}
+
+/**
+ * BENCH_NICE (unset = leave priorities alone): nice value for the bench process, the app and the
+ * processes it starts (PostgreSQL inherits it), e.g. -10 on a machine shared with other work.
+ */
+const NICE = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
+
+function applyNice(pid?: number): void {
+  if (NICE === undefined) return;
+  try {
+    setPriority(pid ?? 0, NICE);
+  } catch (err) {
+    console.warn(`could not set nice ${NICE} on ${pid ?? 'the bench'}: ${(err as Error).message}`);
+  }
 }
 
 let tmpRoot: string | undefined;
@@ -245,6 +261,7 @@ async function bootOnce(kind: Kind, run: number, dataDir: string): Promise<RunRe
     env: childEnv(dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  applyNice(child.pid);
   current = { child, dataDir };
   let pending = '';
   const onData = (chunk: Buffer) => {
@@ -384,6 +401,7 @@ async function main(): Promise<void> {
   for (const port of [PORT, HEALTH_PORT, PG_PORT]) {
     if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_PG_PORT`);
   }
+  applyNice();
   tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-boot-'));
   // PostgreSQL runs as the `postgres` OS user when we are root: it must traverse this directory.
   chmodSync(tmpRoot, 0o755);
@@ -391,7 +409,8 @@ async function main(): Promise<void> {
     `boot bench: ${RUNS} cold + ${RUNS} warm runs, node ${process.version}, ${cpus().length} CPU(s), ` +
       `LOG_LEVEL=${LOG_LEVEL}, READINESS_CACHE_MS=${process.env.READINESS_CACHE_MS || 'default'}, ` +
       `ports ${PORT}/${PG_PORT}, data under ${tmpRoot}, load average ${loadStr()}, ` +
-      `waits up to ${QUIET_WAIT_MS} ms for < ${QUIET_BUSY_CPUS} busy CPUs before each run`,
+      `waits up to ${QUIET_WAIT_MS} ms for < ${QUIET_BUSY_CPUS} busy CPUs before each run, ` +
+      `nice ${NICE ?? 'unchanged'}`,
   );
 
   const results: RunResult[] = [];

@@ -13,15 +13,16 @@
  * Settings (env): BENCH_CONNECTIONS (50), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (2),
  * BENCH_PIPELINING (1), BENCH_PORT (3910; +2 is HEALTH_PORT), BENCH_BARE_PORT (3911),
  * BENCH_PG_PORT (5910), BENCH_BOOT_TIMEOUT_MS (60000), BENCH_QUIET_WAIT_MS (90000: before each
- * measurement wait up to this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait).
+ * measurement wait up to this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait),
+ * BENCH_NICE (unset; nice value for the bench, the app and the bare app, e.g. -10).
  */
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const autocannon = require('autocannon') as (
@@ -116,6 +117,8 @@ interface Measurement {
   /** Busy CPUs (whole machine) in the second before the warm-up, and during the measurement. */
   busyBefore?: number;
   busyDuring?: number;
+  /** CPU time the serving process spent per completed request (µs); unlike req/s, barely moved by other load. */
+  cpuUsPerRequest?: number;
 }
 
 interface Spawned {
@@ -124,6 +127,21 @@ interface Spawned {
   output: () => string;
   exited: Promise<number | string>;
   exitCode?: number | string;
+}
+
+/**
+ * BENCH_NICE (unset = leave priorities alone): nice value for the bench process, the app and the
+ * processes it starts (PostgreSQL inherits it), e.g. -10 on a machine shared with other work.
+ */
+const NICE = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
+
+function applyNice(pid?: number): void {
+  if (NICE === undefined) return;
+  try {
+    setPriority(pid ?? 0, NICE);
+  } catch (err) {
+    console.warn(`could not set nice ${NICE} on ${pid ?? 'the bench'}: ${(err as Error).message}`);
+  }
 }
 
 let tmpRoot: string | undefined;
@@ -149,6 +167,21 @@ function cpuTicks(): { busy: number; total: number } | undefined {
 function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
   if (!a || !b || b.total === a.total) return undefined;
   return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
+}
+
+let clockTicks: number | undefined;
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); else undefined. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1000; // utime, stime
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
@@ -185,6 +218,7 @@ function get(url: string): Promise<{ status: number; body: string } | undefined>
 }
 
 function track(name: string, child: ChildProcess): Spawned {
+  applyNice(child.pid);
   let out = '';
   const keep = (c: Buffer) => (out = (out + c.toString('utf8')).slice(-20000));
   child.stdout?.on('data', keep);
@@ -300,6 +334,7 @@ const loadStr = () =>
     .map((l) => l.toFixed(2))
     .join(' / ');
 const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
+const us = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(0));
 const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -309,10 +344,10 @@ function report(measurements: Measurement[]): boolean {
       `${WARMUP_S} s warm-up)\n`,
   );
   console.log(
-    '| Round | Slot | Target | Req/s (mean) | p50 (ms) | p99 (ms) | 2xx | non-2xx | errors | timeouts | ' +
-      'Busy CPUs before → during |',
+    '| Round | Slot | Target | Req/s (mean) | p50 (ms) | p99 (ms) | Server CPU (µs/req) | 2xx | non-2xx | errors | ' +
+      'timeouts | Busy CPUs before → during |',
   );
-  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const m of measurements) {
     const r = m.result;
     const busy =
@@ -320,28 +355,32 @@ function report(measurements: Measurement[]): boolean {
       (m.busyBefore !== undefined && m.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
     console.log(
       `| ${m.round} | ${m.slot} | ${TARGETS[m.target].label} | ${fmt(r.requests.mean)} | ${fmt(r.latency.p50, 2)} | ` +
-        `${fmt(r.latency.p99, 2)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ${r.timeouts} | ${busy} |`,
+        `${fmt(r.latency.p99, 2)} | ${us(m.cpuUsPerRequest)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ` +
+        `${r.timeouts} | ${busy} |`,
     );
   }
 
   console.log(`\n### Summary (mean over ${ROUNDS} round(s))\n`);
-  console.log('| Target | Req/s (mean) | p50 (ms) | p99 (ms) | non-2xx | errors + timeouts |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  const summary = {} as Record<Target, { rps: number; p50: number; p99: number }>;
+  console.log('| Target | Req/s (mean) | p50 (ms) | p99 (ms) | Server CPU (µs/req) | non-2xx | errors + timeouts |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const summary = {} as Record<Target, { rps: number; p50: number; p99: number; cpuUs?: number }>;
   let ok = true;
   for (const target of ['live', 'bare'] as Target[]) {
-    const rs = measurements.filter((m) => m.target === target).map((m) => m.result);
+    const ms = measurements.filter((m) => m.target === target);
+    const rs = ms.map((m) => m.result);
+    const cpuUs = ms.map((m) => m.cpuUsPerRequest).filter((v): v is number => v !== undefined);
     summary[target] = {
       rps: mean(rs.map((r) => r.requests.mean)),
       p50: mean(rs.map((r) => r.latency.p50)),
       p99: mean(rs.map((r) => r.latency.p99)),
+      cpuUs: cpuUs.length ? mean(cpuUs) : undefined,
     };
     const non2xx = rs.reduce((a, r) => a + r.non2xx, 0);
     const errors = rs.reduce((a, r) => a + r.errors + r.timeouts, 0);
     if (non2xx || errors || rs.some((r) => r['2xx'] === 0)) ok = false;
     console.log(
       `| ${TARGETS[target].label} | ${fmt(summary[target].rps)} | ${fmt(summary[target].p50, 2)} | ` +
-        `${fmt(summary[target].p99, 2)} | ${non2xx} | ${errors} |`,
+        `${fmt(summary[target].p99, 2)} | ${us(summary[target].cpuUs)} | ${non2xx} | ${errors} |`,
     );
   }
   const ratio = summary.live.rps / summary.bare.rps;
@@ -351,7 +390,10 @@ function report(measurements: Measurement[]): boolean {
   });
   console.log(
     `\nRatio live/bare (req/s): **${ratio.toFixed(2)}** (per round: ${perRound.join(', ')}); ` +
-      `p99 latency live/bare: ${(summary.live.p99 / summary.bare.p99).toFixed(2)}`,
+      `p99 latency live/bare: ${(summary.live.p99 / summary.bare.p99).toFixed(2)}` +
+      (summary.live.cpuUs && summary.bare.cpuUs
+        ? `; server CPU per request live/bare: ${(summary.live.cpuUs / summary.bare.cpuUs).toFixed(2)}`
+        : ''),
   );
   return ok;
 }
@@ -361,12 +403,13 @@ async function bench(): Promise<void> {
   for (const port of [PORT, HEALTH_PORT, BARE_PORT, PG_PORT]) {
     if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_BARE_PORT / ...`);
   }
+  applyNice();
   tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-http-'));
   chmodSync(tmpRoot, 0o755); // the postgres OS user (when we are root) must traverse it
   console.log(
     `http bench: node ${process.version}, ${cpus().length} CPU(s); ${CONNECTIONS} connections, ` +
       `${DURATION_S} s per measurement after ${WARMUP_S} s warm-up, ${ROUNDS} round(s); ` +
-      `load average ${loadStr()}`,
+      `load average ${loadStr()}; nice ${NICE ?? 'unchanged'}`,
   );
 
   const app = startApp(join(tmpRoot, 'data'));
@@ -384,16 +427,25 @@ async function bench(): Promise<void> {
     for (const [i, target] of order.entries()) {
       const busyBefore = await waitForQuiet();
       await cannon(TARGETS[target].url, WARMUP_S);
+      const server = target === 'live' ? app : bare;
       const ticks = cpuTicks();
+      const cpuBefore = processCpuMs(server.child.pid);
       const result = await cannon(TARGETS[target].url, DURATION_S);
+      const cpuAfter = processCpuMs(server.child.pid);
       const busyDuring = busyCpus(ticks, cpuTicks());
+      const completed = result['2xx'] + result.non2xx;
+      const cpuUsPerRequest =
+        cpuBefore !== undefined && cpuAfter !== undefined && completed
+          ? ((cpuAfter - cpuBefore) * 1000) / completed
+          : undefined;
       for (const s of [app, bare]) {
         if (s.exitCode !== undefined) throw new Error(`${s.name} exited (${s.exitCode}). Output:\n${s.output()}`);
       }
-      measurements.push({ round, slot: i + 1, target, result, busyBefore, busyDuring });
+      measurements.push({ round, slot: i + 1, target, result, busyBefore, busyDuring, cpuUsPerRequest });
       console.log(
         `round ${round} ${target}: ${fmt(result.requests.mean)} req/s, p50 ${result.latency.p50} ms, ` +
-          `p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
+          `p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}, ` +
+          `server CPU ${us(cpuUsPerRequest)} µs/req`,
       );
     }
   }

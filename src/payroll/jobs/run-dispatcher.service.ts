@@ -5,6 +5,7 @@ import type { AppRole } from '../../../libs/config';
 import { DatabaseService } from '../../../libs/database';
 import { LifecycleService } from '../../../libs/health';
 import { PayrollHealthGates } from '../health-gates.service';
+import { releaseStaleSlots } from '../payroll-slots';
 import { RunExecutor } from '../run-executor.service';
 
 interface Claimed {
@@ -92,6 +93,11 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Runs whose worker died: back to the queue (the lost attempt counts), slots freed. */
   private async recoverExpiredLeases(): Promise<void> {
+    await this.requeueExpiredLeases();
+    await releaseStaleSlots(this.db.system);
+  }
+
+  private async requeueExpiredLeases(): Promise<void> {
     const max = this.config.get('PAYROLL_MAX_ATTEMPTS');
     await this.db.system.transaction(async (m) => {
       const expired = (await m.query(
@@ -111,10 +117,6 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
           [r.org_id, r.id, to],
         );
       }
-      await m.query(
-        `UPDATE payroll_slots s SET run_id = NULL, claimed_at = NULL WHERE s.run_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM payroll_runs r WHERE r.id = s.run_id AND r.status = 'running')`,
-      );
     });
   }
 

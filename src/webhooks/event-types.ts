@@ -1,0 +1,34 @@
+/** Every event type an outbound webhook endpoint can subscribe to (or `["*"]` for all). */
+export const WEBHOOK_EVENT_TYPES = [
+  'payroll.run.completed',
+  'payroll.run.failed',
+  'session.status_changed',
+  'call.assigned',
+  'call.completed',
+  'webhook.endpoint.disabled',
+  'webhook.test',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Subscribes an endpoint to every event type, present and future. */
+export const ALL_EVENT_TYPES = '*';
+
+export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
+  'payroll.run.completed': 'A payroll run finished and its statements are available.',
+  'payroll.run.failed': 'A payroll run failed; the payload carries the reason.',
+  'session.status_changed': "A call-center agent's session changed status (e.g. available, busy, offline).",
+  'call.assigned': 'A call was assigned to an agent.',
+  'call.completed': 'A call ended.',
+  'webhook.endpoint.disabled': 'A webhook endpoint was disabled after failing for too long.',
+  'webhook.test': 'A test event sent on request (POST /api/webhooks/endpoints/{id}/test) to one endpoint only.',
+};
+
+export function isWebhookEventType(type: string): type is WebhookEventType {
+  return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** True when an endpoint subscribed to `endpointEventTypes` should receive an event of `type`. */
+export function matchesEventType(endpointEventTypes: readonly string[], type: string): boolean {
+  return endpointEventTypes.includes(ALL_EVENT_TYPES) || endpointEventTypes.includes(type);
+}
