@@ -13,7 +13,8 @@
  *                               (a dozen lines per boot) that the phase breakdown needs
  *   BENCH_BOOT_TIMEOUT_MS (60000), BENCH_STOP_TIMEOUT_MS (40000)
  *   BENCH_QUIET_WAIT_MS (90000) before each run, wait up to this long for the machine to be
- *                               nearly idle (other processes busy < 0.3 CPU over 1 s); 0 = never wait.
+ *                               nearly idle (other processes busy < 0.3 CPU over 1 s); 0 = only
+ *                               take the 1 s sample.
  *                               Runs that started on a busy machine are flagged in the table.
  *   BENCH_NICE (unset)          nice value for the bench, the app and its PostgreSQL (e.g. -10)
  */
@@ -42,7 +43,8 @@ const PG_PORT = envInt('BENCH_PG_PORT', 5900);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL || 'debug';
 const BOOT_TIMEOUT_MS = envInt('BENCH_BOOT_TIMEOUT_MS', 60000);
 const STOP_TIMEOUT_MS = envInt('BENCH_STOP_TIMEOUT_MS', 40000);
-const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_MS ?? 90000);
+const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_MS || 90000);
+if (!Number.isFinite(QUIET_WAIT_MS) || QUIET_WAIT_MS < 0) throw new Error('BENCH_QUIET_WAIT_MS must be >= 0');
 const QUIET_BUSY_CPUS = 0.3;
 const POLL_INTERVAL_MS = 20;
 const TARGET_MS = { cold: 15000, warm: 3000 } as const;

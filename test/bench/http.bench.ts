@@ -10,11 +10,18 @@
  * - Each round measures both targets, each after its own warm-up; the order flips every round
  *   (live→bare, bare→live, ...) so neither target always runs first.
  *
- * Settings (env): BENCH_CONNECTIONS (50), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (2),
- * BENCH_PIPELINING (1), BENCH_PORT (3910; +2 is HEALTH_PORT), BENCH_BARE_PORT (3911),
- * BENCH_PG_PORT (5910), BENCH_BOOT_TIMEOUT_MS (60000), BENCH_QUIET_WAIT_MS (90000: before each
- * measurement wait up to this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait),
- * BENCH_NICE (unset; nice value for the bench, the app and the bare app, e.g. -10).
+ * - "Server CPU" is the serving process's user+system CPU time per completed request, read
+ *   from /proc: unlike req/s it barely moves when other work shares the machine.
+ *
+ * Settings (env):
+ *   BENCH_CONNECTIONS (50), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (2),
+ *   BENCH_PIPELINING (1), BENCH_PORT (3910; +2 is HEALTH_PORT), BENCH_BARE_PORT (3911),
+ *   BENCH_PG_PORT (5910), BENCH_BOOT_TIMEOUT_MS (60000),
+ *   BENCH_QUIET_WAIT_MS (90000): before each measurement, wait up to this long for other
+ *     processes to use < 0.3 CPU over 1 s (0 = only take the 1 s sample),
+ *   BENCH_NICE (unset): nice value for the bench, the app and the bare app, e.g. -10.
+ * Exits non-zero if a server fails to start or to exit 0 on SIGTERM, or if any response is
+ * non-2xx, errored or timed out.
  */
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -100,7 +107,8 @@ const BARE_PORT = envNumber('BENCH_BARE_PORT', 3911);
 const PG_PORT = envNumber('BENCH_PG_PORT', 5910);
 const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 60000);
 const STOP_TIMEOUT_MS = 40000;
-const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_MS ?? 90000);
+const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_MS || 90000);
+if (!Number.isFinite(QUIET_WAIT_MS) || QUIET_WAIT_MS < 0) throw new Error('BENCH_QUIET_WAIT_MS must be >= 0');
 const QUIET_BUSY_CPUS = 0.3;
 
 const TARGETS = {
