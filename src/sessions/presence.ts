@@ -48,7 +48,7 @@ export function isRoutable(s: RoutingFacts, now: Date, windowSeconds: number): b
 
 /**
  * The same rules as SQL over `agent_sessions s LEFT JOIN agent_presence p`; `window` is the
- * placeholder of SESSION_ROUTABLE_HEARTBEAT_SECONDS (e.g. `$2`). Mirrors CallRouter's claim.
+ * bind parameter holding SESSION_ROUTABLE_HEARTBEAT_SECONDS (e.g. `$2`). Mirrors CallRouter's claim.
  */
 export function presenceSql(window: string): string {
   return `CASE WHEN NOT coalesce(p.device_connected, false) THEN 'disconnected'
