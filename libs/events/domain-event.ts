@@ -16,4 +16,16 @@ export const ON_DOMAIN_EVENT = Symbol('ON_DOMAIN_EVENT');
  * or failing subscriber neither blocks nor repeats the others. Handlers must be idempotent
  * (use the event id).
  */
-export const OnDomainEvent = (type: string): MethodDecorator => SetMetadata(ON_DOMAIN_EVENT, type);
+export const OnDomainEvent = (type: string, options: DomainEventSubscriberOptions = {}): MethodDecorator =>
+  SetMetadata<symbol, DomainEventSubscription>(ON_DOMAIN_EVENT, { type, ...options });
+
+export interface DomainEventSubscriberOptions {
+  /** Concurrent fetch loops of the subscriber's queue per worker process (default 1). */
+  workers?: number;
+  /** Events fetched per loop iteration, handled one at a time (default 1). */
+  batchSize?: number;
+}
+
+export interface DomainEventSubscription extends DomainEventSubscriberOptions {
+  type: string;
+}

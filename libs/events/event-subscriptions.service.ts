@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JobRegistry } from '../queue';
-import { DomainEvent, ON_DOMAIN_EVENT } from './domain-event';
+import { DomainEvent, DomainEventSubscription, ON_DOMAIN_EVENT } from './domain-event';
 
 /** Finds `@OnDomainEvent` methods and gives each its own queue. */
 @Injectable()
@@ -22,11 +22,14 @@ export class EventSubscriptions implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance) as object;
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const fn = instance[method] as (event: DomainEvent) => Promise<unknown>;
-        const type = this.reflector.get<string | undefined>(ON_DOMAIN_EVENT, fn);
-        if (!type) continue;
+        const subscription = this.reflector.get<DomainEventSubscription | undefined>(ON_DOMAIN_EVENT, fn);
+        if (!subscription) continue;
+        const { type, workers, batchSize } = subscription;
         const queueName = `event.${type === '*' ? 'all' : type}.${instance.constructor.name}.${method}`;
-        this.jobs.add(queueName, { queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } }, (data) =>
-          fn.call(instance, data as DomainEvent),
+        this.jobs.add(
+          queueName,
+          { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } },
+          (data) => fn.call(instance, data as DomainEvent),
         );
         this.byType.set(type, [...(this.byType.get(type) ?? []), queueName]);
       }

@@ -1,30 +1,44 @@
 import { Injectable } from '@nestjs/common';
+import type PgBoss from 'pg-boss';
 import { TenantContext } from '../../libs/database';
 import { OnDomainEvent } from '../../libs/events';
 import type { DomainEvent } from '../../libs/events';
-import { DeliveryWorker } from './delivery-worker.service';
+import { QueueService } from '../../libs/queue';
+import { DELIVER_QUEUE } from './delivery-worker.service';
+import type { DeliverJobData } from './delivery-worker.service';
 import { isWebhookEventType, matchesEventType } from './event-types';
+
+/** Fan-out loops per worker process, and events each fetches at once (handled one by one). */
+const FANOUT_WORKERS = 4;
+const FANOUT_BATCH = 10;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Turns each committed domain event of a public type into one delivery per subscribed
- * endpoint of its org. Idempotent: (endpoint, event) is unique, and a repeated run re-sends
- * the jobs of deliveries that have not been tried yet (in case the first run died between
- * commit and enqueue).
+ * endpoint of its org, then enqueues their jobs in one insert. Idempotent: (endpoint, event)
+ * is unique, and a repeated run (the job is retried if it dies between commit and enqueue)
+ * re-sends the jobs of deliveries not tried yet; a duplicate job finds its delivery claimed
+ * or done and does nothing.
  */
 @Injectable()
 export class DeliveryFanout {
   constructor(
     private readonly tenant: TenantContext,
-    private readonly worker: DeliveryWorker,
+    private readonly queue: QueueService,
   ) {}
 
-  @OnDomainEvent('*')
+  @OnDomainEvent('*', { workers: FANOUT_WORKERS, batchSize: FANOUT_BATCH })
   async onEvent(event: DomainEvent): Promise<void> {
     if (!isWebhookEventType(event.type)) return;
     const ids = await this.tenant.run(event.org_id, () => this.createDeliveries(event));
-    for (const id of ids) await this.worker.enqueue(event.org_id, id);
+    if (!ids.length) return;
+    // One insert for all of them, after the commit (the job tables belong to the queue's role).
+    const jobs: PgBoss.JobInsert[] = ids.map((id) => {
+      const data: DeliverJobData = { org_id: event.org_id, delivery_id: id };
+      return { name: DELIVER_QUEUE, data };
+    });
+    await this.queue.boss.insert(jobs);
   }
 
   private async createDeliveries(event: DomainEvent): Promise<string[]> {

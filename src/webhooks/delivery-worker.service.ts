@@ -23,10 +23,31 @@ export interface DeliverJobData {
   delivery_id: string;
 }
 
-type Claim =
-  | { kind: 'skip' }
-  | { kind: 'later'; at: Date }
-  | { kind: 'send'; delivery: WebhookDelivery; endpoint: WebhookEndpoint; secrets: string[]; attempt: number };
+/** What one attempt needs, whichever way it was claimed. */
+interface Send {
+  kind: 'send';
+  deliveryId: string;
+  payload: Record<string, unknown>;
+  url: string;
+  format: WebhookEndpoint['format'];
+  secrets: string[];
+  attempt: number;
+}
+
+type Claim = { kind: 'skip' } | { kind: 'later'; at: Date } | Send;
+
+/** The columns the one-statement claim returns. */
+interface FastClaimRow {
+  payload: Record<string, unknown>;
+  attempts: number;
+  endpoint_id: string;
+  org_id: string;
+  url: string;
+  format: WebhookEndpoint['format'];
+  secret_ciphertext: string;
+  previous_secret_ciphertext: string | null;
+  previous_secret_expires_at: Date | null;
+}
 
 interface Outcome {
   statusCode: number | null;
@@ -42,6 +63,9 @@ export async function updateReturning<T>(m: EntityManager, text: string, values:
   if (!m.queryRunner) throw new Error('updateReturning needs a transactional EntityManager');
   return (await m.queryRunner.query(text, values, true)).records as T[];
 }
+
+/** A paced delivery whose slot is at most this far ahead goes now. */
+const SLOT_EARLY_MS = 10;
 
 /** The transaction's clock: breaker and staleness decisions compare database times only. */
 async function dbNow(m: EntityManager): Promise<number> {
@@ -91,7 +115,52 @@ export class DeliveryWorker {
     await this.queue.send(DELIVER_QUEUE, data, at ? { startAfter: at } : {});
   }
 
+  /**
+   * The common case in one statement: a due delivery to an enabled endpoint whose breaker is
+   * closed and that has no rate limit. The endpoint row is read, not locked, so deliveries to
+   * one endpoint do not queue behind each other (a breaker that opens meanwhile lets the
+   * attempts already claimed go ahead, as any breaker does with calls in flight). Anything
+   * else (a breaker not closed, a rate limit, a stale attempt, a duplicate job) returns
+   * undefined and takes the locking path.
+   */
+  private async fastClaim(deliveryId: string): Promise<Send | undefined> {
+    const [row] = await updateReturning<FastClaimRow>(
+      this.tenant.manager,
+      `UPDATE webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1, rate_slot_at = NULL,
+         updated_at = now()
+       FROM webhook_endpoints e
+       WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status IN ('pending', 'deferred')
+         AND d.next_attempt_at <= now() + interval '1 second'
+         AND e.enabled AND e.deleted_at IS NULL AND e.breaker_state = 'closed' AND e.rate_limit_per_second IS NULL
+       RETURNING d.payload, d.attempts, e.id AS endpoint_id, e.org_id, e.url, e.format, e.secret_ciphertext,
+         e.previous_secret_ciphertext, e.previous_secret_expires_at`,
+      [deliveryId],
+    );
+    if (!row) return undefined;
+    const secrets =
+      row.format === 'standard'
+        ? this.endpoints.signingSecrets({
+            id: row.endpoint_id,
+            orgId: row.org_id,
+            secretCiphertext: row.secret_ciphertext,
+            previousSecretCiphertext: row.previous_secret_ciphertext,
+            previousSecretExpiresAt: row.previous_secret_expires_at,
+          })
+        : [];
+    return {
+      kind: 'send',
+      deliveryId,
+      payload: row.payload,
+      url: row.url,
+      format: row.format,
+      secrets,
+      attempt: row.attempts,
+    };
+  }
+
   private async claim(deliveryId: string): Promise<Claim> {
+    const fast = await this.fastClaim(deliveryId);
+    if (fast) return fast;
     const m = this.tenant.manager;
     const d = await m.findOne(WebhookDelivery, { where: { id: deliveryId }, lock: { mode: 'pessimistic_write' } });
     if (!d || d.status === 'succeeded' || d.status === 'failed') return { kind: 'skip' };
@@ -108,6 +177,16 @@ export class DeliveryWorker {
       await this.finish(d, 'failed', { last_error: e?.deletedAt || !e ? 'endpoint deleted' : 'endpoint disabled' });
       return { kind: 'skip' };
     }
+    const wait = await this.rateLimitWait(d, e, now);
+    if (wait) {
+      await m.query(
+        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, rate_slot_at = $2, updated_at = now()
+         WHERE id = $1`,
+        [d.id, wait],
+      );
+      this.results.inc({ result: 'paced' });
+      return { kind: 'later', at: wait };
+    }
     const decision = await this.breaker.acquire(m, e, now.getTime());
     if (!decision.allowed) {
       const [row] = await updateReturning<{ next_attempt_at: Date }>(
@@ -122,19 +201,46 @@ export class DeliveryWorker {
     const secrets = e.format === 'standard' ? await this.endpoints.signingSecrets(e) : [];
     const [row] = await updateReturning<{ attempts: number }>(
       m,
-      `UPDATE webhook_deliveries SET status = 'delivering', attempts = attempts + 1, updated_at = now()
-       WHERE id = $1 RETURNING attempts`,
+      `UPDATE webhook_deliveries SET status = 'delivering', attempts = attempts + 1, rate_slot_at = NULL,
+         updated_at = now() WHERE id = $1 RETURNING attempts`,
       [d.id],
     );
-    return { kind: 'send', delivery: d, endpoint: e, secrets, attempt: row.attempts };
+    return {
+      kind: 'send',
+      deliveryId: d.id,
+      payload: d.payload,
+      url: e.url,
+      format: e.format,
+      secrets,
+      attempt: row.attempts,
+    };
   }
 
-  private async post(claim: Extract<Claim, { kind: 'send' }>): Promise<Outcome> {
-    const { delivery: d, endpoint: e } = claim;
-    const { body, headers } = webhookRequest(d.payload, e.format, claim.secrets, Date.now());
+  /**
+   * Paces a rate-limited endpoint: every attempt takes the endpoint's next free slot, slots
+   * 1/rate apart (kept in the endpoint row, so shared by every worker), and is never sent
+   * before it. Returns when to come back, or undefined to send now. A delivery that already
+   * holds a slot keeps it (a retry of its job does not queue it again). `e` is locked.
+   */
+  private async rateLimitWait(d: WebhookDelivery, e: WebhookEndpoint, now: Date): Promise<Date | undefined> {
+    if (!e.rateLimitPerSecond) return undefined;
+    if (d.rateSlotAt) return d.rateSlotAt.getTime() > now.getTime() + SLOT_EARLY_MS ? d.rateSlotAt : undefined;
+    const [row] = await updateReturning<{ slot: Date; now: Date }>(
+      this.tenant.manager,
+      `UPDATE webhook_endpoints
+         SET rate_next_slot_at = greatest(rate_next_slot_at, clock_timestamp()) + make_interval(secs => 1.0 / $2)
+       WHERE id = $1
+       RETURNING rate_next_slot_at - make_interval(secs => 1.0 / $2) AS slot, clock_timestamp() AS now`,
+      [e.id, e.rateLimitPerSecond],
+    );
+    return row.slot.getTime() > row.now.getTime() + SLOT_EARLY_MS ? row.slot : undefined;
+  }
+
+  private async post(claim: Send): Promise<Outcome> {
+    const { body, headers } = webhookRequest(claim.payload, claim.format, claim.secrets, Date.now());
     const started = Date.now();
     try {
-      const res = await postJson(e.url, body, headers, {
+      const res = await postJson(claim.url, body, headers, {
         timeoutMs: this.config.get('WEBHOOK_TIMEOUT_MS'),
         allowPrivate: this.config.get('WEBHOOKS_ALLOW_PRIVATE_TARGETS'),
         allowHttp: this.config.get('WEBHOOKS_ALLOW_HTTP'),
@@ -162,17 +268,14 @@ export class DeliveryWorker {
   }
 
   /** Returns when to try again, or undefined when the delivery is done (or no longer ours). */
-  private async record(claim: Extract<Claim, { kind: 'send' }>, o: Outcome): Promise<Date | undefined> {
+  private async record(claim: Send, o: Outcome): Promise<Date | undefined> {
+    if (o.errorClass === null) return this.recordSuccess(claim, o);
     const m = this.tenant.manager;
     const d = await m.findOne(WebhookDelivery, {
-      where: { id: claim.delivery.id },
+      where: { id: claim.deliveryId },
       lock: { mode: 'pessimistic_write' },
     });
-    await m.query(
-      `INSERT INTO webhook_delivery_log (org_id, delivery_id, attempt, status_code, latency_ms, error_class, response_body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
-      [this.tenant.orgId, claim.delivery.id, claim.attempt, o.statusCode, o.latencyMs, o.errorClass, o.body],
-    );
+    await this.logAttempt(claim, o);
     // Taken over as lost (this worker was too slow): the new owner decides what happens next.
     if (!d || d.status !== 'delivering' || d.attempts !== claim.attempt) return undefined;
     const e = await m.findOneOrFail(WebhookEndpoint, {
@@ -181,15 +284,6 @@ export class DeliveryWorker {
     });
     const fields = { last_status_code: o.statusCode, last_error: o.error };
 
-    if (o.errorClass === null) {
-      await this.breaker.record(m, e, true, await dbNow(m));
-      await m.query(
-        `UPDATE webhook_endpoints SET last_success_at = now(), failing_since = NULL, updated_at = now() WHERE id = $1`,
-        [e.id],
-      );
-      await this.finish(d, 'succeeded', fields);
-      return undefined;
-    }
     if (o.statusCode === 410) {
       await this.disableEndpoint(e, 'endpoint returned 410 Gone');
       await this.finish(d, 'failed', fields);
@@ -231,6 +325,57 @@ export class DeliveryWorker {
     );
     this.results.inc({ result: 'retrying' });
     return row.next_attempt_at;
+  }
+
+  /**
+   * A success: the delivery is done and logged in one statement. The endpoint row is written
+   * only when something changes: its breaker or failure clock must reset, or last_success_at
+   * is more than a second old (so a busy endpoint's row is not rewritten on every delivery).
+   * A breaker that is not closed records the success under the row lock (it closes).
+   */
+  private async recordSuccess(claim: Send, o: Outcome): Promise<undefined> {
+    const m = this.tenant.manager;
+    const [done] = await updateReturning<{ endpoint_id: string }>(
+      m,
+      `WITH logged AS (
+         INSERT INTO webhook_delivery_log (org_id, delivery_id, attempt, status_code, latency_ms, error_class, response_body)
+         VALUES ($3, $1, $2, $4, $5, NULL, $6) ON CONFLICT (delivery_id, attempt) DO NOTHING)
+       UPDATE webhook_deliveries SET status = 'succeeded', succeeded_at = now(), last_status_code = $4,
+         last_error = NULL, updated_at = now()
+       WHERE id = $1 AND status = 'delivering' AND attempts = $2
+       RETURNING endpoint_id`,
+      [claim.deliveryId, claim.attempt, this.tenant.orgId, o.statusCode, o.latencyMs, o.body],
+    );
+    // Taken over as lost (this worker was too slow): the new owner decides what happens next.
+    if (!done) return undefined;
+    const endpointId = done.endpoint_id;
+    this.results.inc({ result: 'succeeded' });
+    const closed = await updateReturning<{ id: string }>(
+      m,
+      `UPDATE webhook_endpoints SET breaker_failures = 0, failing_since = NULL, last_success_at = now()
+       WHERE id = $1 AND breaker_state = 'closed'
+         AND (breaker_failures > 0 OR failing_since IS NOT NULL OR last_success_at IS NULL
+           OR last_success_at < now() - interval '1 second')
+       RETURNING id`,
+      [endpointId],
+    );
+    if (closed.length) return undefined;
+    const e = await m.findOne(WebhookEndpoint, { where: { id: endpointId }, lock: { mode: 'pessimistic_write' } });
+    if (!e || e.breakerState === 'closed') return undefined; // closed and nothing to reset
+    await this.breaker.record(m, e, true, await dbNow(m));
+    await m.query(
+      `UPDATE webhook_endpoints SET last_success_at = now(), failing_since = NULL, updated_at = now() WHERE id = $1`,
+      [e.id],
+    );
+    return undefined;
+  }
+
+  private async logAttempt(claim: Send, o: Outcome): Promise<void> {
+    await this.tenant.manager.query(
+      `INSERT INTO webhook_delivery_log (org_id, delivery_id, attempt, status_code, latency_ms, error_class, response_body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+      [this.tenant.orgId, claim.deliveryId, claim.attempt, o.statusCode, o.latencyMs, o.errorClass, o.body],
+    );
   }
 
   private async finish(

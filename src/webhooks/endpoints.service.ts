@@ -16,6 +16,7 @@ import {
   TestEventAcceptedDto,
   UpdateEndpointDto,
 } from './dto/endpoint.dto';
+import { effectiveBreakerState } from './endpoint-breaker';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { ALL_EVENT_TYPES } from './event-types';
 import { checkTargetUrl } from './ssrf-guard';
@@ -25,9 +26,19 @@ import { generateWebhookSecret, WebhookSecrets } from './webhook-secrets';
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_TEST_MESSAGE = 'This is a test event from CalmOps.';
 
+/** What signing needs of an endpoint row. */
+export type SealedSecrets = Pick<
+  WebhookEndpoint,
+  'id' | 'orgId' | 'secretCiphertext' | 'previousSecretCiphertext' | 'previousSecretExpiresAt'
+>;
+
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
-export function toEndpointDto(e: WebhookEndpoint): EndpointDto {
+/**
+ * The endpoint as clients see it. The breaker state is the one in force now: an open breaker
+ * past its cooldown reads half_open (the next delivery is its probe), whatever the row says.
+ */
+export function toEndpointDto(e: WebhookEndpoint, breakerCooldownMs: number, now: number = Date.now()): EndpointDto {
   return {
     id: e.id,
     url: e.url,
@@ -38,7 +49,11 @@ export function toEndpointDto(e: WebhookEndpoint): EndpointDto {
     enabled: e.enabled,
     disabled_reason: e.disabledReason,
     disabled_at: iso(e.disabledAt),
-    breaker: { state: e.breakerState, consecutive_failures: e.breakerFailures, opened_at: iso(e.breakerOpenedAt) },
+    breaker: {
+      state: effectiveBreakerState(e, breakerCooldownMs, now),
+      consecutive_failures: e.breakerFailures,
+      opened_at: iso(e.breakerOpenedAt),
+    },
     failing_since: iso(e.failingSince),
     last_success_at: iso(e.lastSuccessAt),
     previous_secret_expires_at: iso(e.previousSecretExpiresAt),
@@ -86,7 +101,7 @@ export class EndpointsService {
       rateLimitPerSecond: dto.rate_limit_per_second ?? null,
       secretCiphertext: this.secrets.seal(orgId, id, secret),
     });
-    const shown = toEndpointDto(await repo.findOneByOrFail({ id }));
+    const shown = this.toDto(await repo.findOneByOrFail({ id }));
     await this.record(principal, 'webhooks.endpoint.created', id, requestId, {
       url: shown.url,
       event_types: shown.event_types,
@@ -111,13 +126,13 @@ export class EndpointsService {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      items: page.map(toEndpointDto),
+      items: page.map((e) => this.toDto(e)),
       next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
     };
   }
 
   async get(id: string): Promise<EndpointDto> {
-    return toEndpointDto(await this.find(id));
+    return this.toDto(await this.find(id));
   }
 
   async update(principal: Principal, id: string, dto: UpdateEndpointDto, requestId?: string): Promise<EndpointDto> {
@@ -139,12 +154,12 @@ export class EndpointsService {
     } else if (dto.enabled === false && before.enabled) {
       next = { ...next, enabled: false, disabledReason: 'manual', disabledAt: new Date() };
     }
-    if (!Object.keys(next).length) return toEndpointDto(before);
+    if (!Object.keys(next).length) return this.toDto(before);
 
     const repo = this.tenant.repo(WebhookEndpoint);
     await repo.update({ id }, next);
-    const after = toEndpointDto(await repo.findOneByOrFail({ id }));
-    const old = toEndpointDto(before);
+    const after = this.toDto(await repo.findOneByOrFail({ id }));
+    const old = this.toDto(before);
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     for (const field of AUDITED) {
       if (JSON.stringify(old[field]) !== JSON.stringify(after[field])) {
@@ -199,7 +214,11 @@ export class EndpointsService {
    * The secrets that sign a delivery to `endpoint`: the current one first, then the previous
    * one while its overlap has not expired. Decrypts with the endpoint's own org and id.
    */
-  signingSecrets(endpoint: WebhookEndpoint, now: Date = new Date()): string[] {
+  private toDto(e: WebhookEndpoint): EndpointDto {
+    return toEndpointDto(e, this.config.get('WEBHOOK_BREAKER_COOLDOWN_SECONDS') * 1000);
+  }
+
+  signingSecrets(endpoint: SealedSecrets, now: Date = new Date()): string[] {
     const current = this.secrets.open(endpoint.orgId, endpoint.id, endpoint.secretCiphertext);
     const previous =
       endpoint.previousSecretCiphertext &&

@@ -296,4 +296,67 @@ describe('outbound webhook deliveries', () => {
     ]);
     expect(receiver.count('g')).toBe(1);
   });
+
+  it('(h) paces an endpoint with rate_limit_per_second: never faster than its rate, nothing lost', async () => {
+    const org = await createTestOrg(t.app, 'H');
+    const res = await t
+      .http()
+      .post('/api/webhooks/endpoints')
+      .set(org.headers)
+      .send({ url: receiver.url('h'), event_types: ['payroll.run.completed'], rate_limit_per_second: 5 });
+    expect(res.status).toBe(201);
+    const ep = res.body as { id: string; secret: string; rate_limit_per_second: number };
+    expect(ep.rate_limit_per_second).toBe(5);
+    receiver.secrets.set('h', [ep.secret]);
+    const times: number[] = [];
+    receiver.behaviour.set('h', () => {
+      times.push(Date.now());
+      return 200;
+    });
+    const n = 12;
+    await t.app.get(TenantContext).run(org.id, async () => {
+      for (let i = 0; i < n; i++) await t.app.get(EventPublisher).publish('payroll.run.completed', { seq: i });
+    });
+    await waitFor(() => receiver.count('h') >= n, 30000);
+    await sleep(500);
+    expect(receiver.count('h')).toBe(n); // each exactly once
+    expect(receiver.hits.get('h')!.every((h) => h.verified[0])).toBe(true);
+    // Slots are 200 ms apart and none is sent before its slot: the k-th send is at least
+    // k × 200 ms after the first, less 50 ms of slack (a slot may go 10 ms early; the first
+    // request also pays for its connection).
+    times.sort((x, y) => x - y);
+    for (let k = 1; k < n; k++) expect(times[k] - times[0]).toBeGreaterThanOrEqual(k * 200 - 50);
+    const [{ paced }] = await sql<{ paced: number }>(
+      db.superuser,
+      `SELECT count(*)::int AS paced FROM webhook_deliveries
+       WHERE endpoint_id = $1 AND status = 'succeeded' AND attempts = 1 AND rate_slot_at IS NULL`,
+      [ep.id],
+    );
+    expect(paced).toBe(n); // waiting for a slot is not an attempt
+  });
+
+  it('(i) the endpoint shows the breaker state in force: open past its cooldown reads half_open', async () => {
+    const org = await createTestOrg(t.app, 'I');
+    const ep = await endpoint(org, 'i');
+    const state = async () => {
+      const res = await t.http().get(`/api/webhooks/endpoints/${ep.id}`).set(org.headers);
+      expect(res.status).toBe(200);
+      return (res.body as { breaker: { state: string } }).breaker.state;
+    };
+    const open = (secondsAgo: number) =>
+      sql(
+        db.superuser,
+        `UPDATE webhook_endpoints SET breaker_state = 'open', breaker_failures = 3,
+           breaker_opened_at = now() - make_interval(secs => $2) WHERE id = $1`,
+        [ep.id, secondsAgo],
+      );
+    expect(await state()).toBe('closed');
+    await open(0);
+    expect(await state()).toBe('open');
+    await open(5); // the cooldown is 2 s
+    expect(await state()).toBe('half_open');
+    const list = await t.http().get('/api/webhooks/endpoints').set(org.headers);
+    const listed = (list.body as { items: { id: string; breaker: { state: string } }[] }).items;
+    expect(listed.find((e) => e.id === ep.id)?.breaker.state).toBe('half_open');
+  });
 });

@@ -20,6 +20,9 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 @Unique('webhook_deliveries_once', ['endpointId', 'eventId'])
 @Index('webhook_deliveries_org_created', ['orgId', 'createdAt', 'id'])
 @Index('webhook_deliveries_endpoint_status', ['endpointId', 'status'])
+@Index('webhook_deliveries_unfinished', ['status', 'nextAttemptAt'], {
+  where: `status IN ('pending', 'deferred', 'delivering')`,
+})
 @Check('webhook_deliveries_status_check', `status IN ('pending', 'delivering', 'succeeded', 'failed', 'deferred')`)
 export class WebhookDelivery {
   @PrimaryGeneratedColumn('uuid') id!: string;
@@ -38,6 +41,8 @@ export class WebhookDelivery {
   @Column('integer', { nullable: true }) lastStatusCode!: number | null;
   @Column('text', { nullable: true }) lastError!: string | null;
   @Column('timestamptz', { nullable: true }) succeededAt!: Date | null;
+  /** The send slot this delivery holds at a rate-limited endpoint (it is not sent before). */
+  @Column('timestamptz', { nullable: true }) rateSlotAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz', default: () => 'now()' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz', default: () => 'now()' }) updatedAt!: Date;
 }

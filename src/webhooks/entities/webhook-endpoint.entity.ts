@@ -13,6 +13,8 @@ export class WebhookEndpoint {
   @Column('text', { array: true }) eventTypes!: string[];
   @Column('text', { default: 'standard' }) format!: 'standard' | 'slack';
   @Column('integer', { nullable: true }) rateLimitPerSecond!: number | null;
+  /** The next free send slot when rate-limited: slots are 1/rate_limit_per_second apart. */
+  @Column('timestamptz', { nullable: true }) rateNextSlotAt!: Date | null;
   @Column('boolean', { default: true }) enabled!: boolean;
   @Column('text', { nullable: true }) disabledReason!: string | null;
   @Column('timestamptz', { nullable: true }) disabledAt!: Date | null;
