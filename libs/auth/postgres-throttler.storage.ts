@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { DatabaseService } from '../database';
+import { DatabaseService, returningRows } from '../database';
 import { ClusterCron } from '../queue/cluster-cron.decorator';
 
 /**
@@ -38,11 +38,11 @@ export class RateLimitCounterPruner {
   async prune(): Promise<{ removed: number }> {
     let removed = 0;
     for (;;) {
-      // TypeORM answers DELETE … RETURNING with [rows, count].
-      const [rows] = (await this.db.system.query(
+      const rows = await returningRows(
+        this.db.system,
         `DELETE FROM rate_limit_counters WHERE key IN (
            SELECT key FROM rate_limit_counters WHERE expires_at < now() LIMIT 5000) RETURNING 1`,
-      )) as [unknown[], number];
+      );
       removed += rows.length;
       if (rows.length < 5000) return { removed };
     }

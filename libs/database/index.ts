@@ -5,4 +5,5 @@ export * from './database.service';
 export * from './embedded-database';
 export * from './embedded-postgres';
 export * from './migrations';
+export * from './returning-rows';
 export * from './tenant-context';

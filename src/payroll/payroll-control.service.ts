@@ -2,7 +2,7 @@ import { ConflictException, ForbiddenException, Injectable, NotFoundException } 
 import { AuditService } from '../../libs/audit';
 import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
-import { DatabaseService, TenantContext } from '../../libs/database';
+import { DatabaseService, returningRows, TenantContext } from '../../libs/database';
 import { ProblemException } from '../../libs/http';
 import type { ControlAction, ControlDto } from './dto/run.dto';
 import { PayrollRun } from './entities/payroll-run.entity';
@@ -108,16 +108,17 @@ export class PayrollControlService {
         await m.query(
           `UPDATE payroll_control SET paused = true, reason = 'pause_all', changed_at = now() WHERE id = 1`,
         );
-        // TypeORM answers an UPDATE with [rows, rowCount], not the rows alone.
-        [touched] = (await m.query(
+        touched = await returningRows<(typeof touched)[number]>(
+          m,
           `UPDATE payroll_runs SET pause_requested = true, paused_reason = 'pause_all' WHERE status = 'running' AND NOT pause_requested RETURNING id, org_id, status`,
-        )) as [typeof touched, number];
+        );
       } else {
         await m.query(`UPDATE payroll_control SET paused = false, reason = NULL, changed_at = now() WHERE id = 1`);
-        [touched] = (await m.query(
+        touched = await returningRows<(typeof touched)[number]>(
+          m,
           `UPDATE payroll_runs SET pause_requested = false, paused_reason = NULL
            WHERE status = 'running' AND paused_reason = 'pause_all' RETURNING id, org_id, status`,
-        )) as [typeof touched, number];
+        );
         const paused = (await m.query(
           `SELECT id, org_id, status FROM payroll_runs WHERE status = 'paused' AND paused_reason = 'pause_all' FOR UPDATE`,
         )) as typeof touched;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../libs/config';
-import { DatabaseService, TenantContext } from '../../libs/database';
+import { DatabaseService, returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { QueueService } from '../../libs/queue';
 
@@ -54,13 +54,13 @@ export class CallRouter {
       if (!call) break;
       const agent = await this.claimAgent(m, orgId, call.id);
       if (!agent) break;
-      // TypeORM answers UPDATE … RETURNING with [rows, count].
-      const [[offer]] = (await m.query(
+      const [offer] = await returningRows<{ offer_count: number; external_id: string | null }>(
+        m,
         `UPDATE calls SET status = 'ringing', agent_id = $2, session_id = $3, assigned_at = now(),
            reserved_until = now() + make_interval(secs => $4), offer_count = offer_count + 1
          WHERE id = $1 RETURNING offer_count, external_id`,
         [call.id, agent.agentId, agent.sessionId, this.config.get('CALL_OFFER_TIMEOUT_SECONDS')],
-      )) as [{ offer_count: number; external_id: string | null }[], number];
+      );
       await this.events.publishWith(m, orgId, 'call.assigned', {
         call_id: call.id,
         external_id: offer.external_id,
@@ -80,7 +80,8 @@ export class CallRouter {
 
   /** The atomic claim: the longest-idle routable session of the org, or null. */
   private async claimAgent(m: EntityManager, orgId: string, callId: string) {
-    const [[row]] = (await m.query(
+    const [row] = await returningRows<{ session_id: string; agent_id: string }>(
+      m,
       `WITH candidate AS (
          SELECT s.id FROM agent_sessions s JOIN agent_presence p ON p.session_id = s.id
          WHERE s.org_id = $1 AND s.logout_at IS NULL AND s.status = 'available' AND s.pending_status IS NULL
@@ -91,7 +92,7 @@ export class CallRouter {
        UPDATE agent_sessions s SET active_calls = s.active_calls + 1, current_call_id = coalesce(s.current_call_id, $3)
        FROM candidate c WHERE s.id = c.id RETURNING s.id AS session_id, s.agent_id`,
       [orgId, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS'), callId],
-    )) as [{ session_id: string; agent_id: string }[], number];
+    );
     return row ? { sessionId: row.session_id, agentId: row.agent_id } : null;
   }
 

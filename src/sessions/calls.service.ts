@@ -1,5 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { TenantContext } from '../../libs/database';
+import { returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { CallRouter } from './call-router.service';
 import type { CallDto, InboundCallDto, InboundCallResultDto } from './dto/call.dto';
@@ -116,15 +116,15 @@ export class CallsService {
   /** The agent is free of this call: count, pointer, wrap-up, and a pending away/offline applied. */
   private async releaseSession(sessionId: string, callId: string): Promise<void> {
     const m = this.tenant.manager;
-    // TypeORM answers UPDATE … RETURNING with [rows, count].
-    const [[s]] = (await m.query(
+    const [s] = await returningRows<{ active_calls: number; pending_status: 'away' | 'offline' | null }>(
+      m,
       `UPDATE agent_sessions s SET active_calls = greatest(s.active_calls - 1, 0),
          current_call_id = (SELECT c.id FROM calls c WHERE c.session_id = s.id AND c.id <> $2 AND c.status IN ('ringing', 'in_progress') LIMIT 1),
          ready_at = now() + make_interval(secs => (SELECT wrap_up_seconds FROM call_agents a WHERE a.id = s.agent_id)),
          idle_since = CASE WHEN s.active_calls - 1 <= 0 THEN now() ELSE s.idle_since END
        WHERE s.id = $1 RETURNING s.active_calls, s.pending_status`,
       [sessionId, callId],
-    )) as [{ active_calls: number; pending_status: 'away' | 'offline' | null }[], number];
+    );
     if (s && s.active_calls === 0 && s.pending_status) {
       const session = await m.findOneByOrFail(AgentSession, { id: sessionId });
       await changeStatus(

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../libs/config';
-import { DatabaseService, TenantContext } from '../../libs/database';
+import { DatabaseService, returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { ClusterCron } from '../../libs/queue';
 import { CallRouter } from './call-router.service';
@@ -125,10 +125,11 @@ export class SessionSweeper {
   private async fixSession(m: EntityManager, kind: Exclude<StuckKind, 'offers_released'>, s: StuckSession) {
     switch (kind) {
       case 'call_pointers_cleared': {
-        const [[row]] = (await m.query(
+        const [row] = await returningRows<{ current_call_id: string | null }>(
+          m,
           `UPDATE agent_sessions s SET current_call_id = ${PREFERRED_LIVE_CALL} WHERE s.id = $1 RETURNING s.current_call_id`,
           [s.id],
-        )) as [{ current_call_id: string | null }[], number];
+        );
         return this.history(m, s, row.current_call_id ? 'call_pointer_repointed' : 'call_pointer_cleared');
       }
       case 'active_calls_recomputed':

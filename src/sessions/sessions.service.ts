@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { AppConfig } from '../../libs/config';
-import { TenantContext } from '../../libs/database';
+import { returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
 import { CallRouter } from './call-router.service';
@@ -126,7 +126,8 @@ export class SessionsService {
    */
   async heartbeat(sessionId: string, deviceConnected: boolean): Promise<void> {
     const m = this.tenant.manager;
-    const [rows] = (await m.query(
+    const rows = await returningRows<{ was_present: boolean }>(
+      m,
       `WITH before AS (
          SELECT p.session_id, p.device_connected AND p.last_heartbeat > now() - make_interval(secs => $3) AS present
          FROM agent_presence p JOIN agent_sessions s ON s.id = p.session_id
@@ -136,7 +137,7 @@ export class SessionsService {
        FROM before b WHERE p.session_id = b.session_id
        RETURNING b.present AS was_present`,
       [sessionId, deviceConnected, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS')],
-    )) as [{ was_present: boolean }[], number];
+    );
     if (!rows.length) {
       // Cold path: tell an unknown session from a closed one.
       const session = await this.tenant.repo(AgentSession).findOneBy({ id: sessionId });

@@ -3,10 +3,10 @@ import type PgBoss from 'pg-boss';
 import { AuditService } from '../../libs/audit';
 import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
-import { TenantContext } from '../../libs/database';
+import { returningRows, TenantContext } from '../../libs/database';
 import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
 import { QueueService } from '../../libs/queue';
-import { DELIVER_QUEUE, updateReturning } from './delivery-worker.service';
+import { DELIVER_QUEUE } from './delivery-worker.service';
 import type { DeliverJobData } from './delivery-worker.service';
 import type {
   DeliveryAcceptedDto,
@@ -135,7 +135,7 @@ export class DeliveriesService {
       });
     }
     await this.usableEndpoint(endpointId, true);
-    const rows = await updateReturning<{ id: string }>(
+    const rows = await returningRows<{ id: string }>(
       this.tenant.manager,
       `WITH picked AS (
          SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'failed'

@@ -3,7 +3,7 @@ import type { Counter } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../libs/audit';
 import { AppConfig } from '../../libs/config';
-import { TenantContext } from '../../libs/database';
+import { returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { MetricsService } from '../../libs/observability';
 import { QueueService } from '../../libs/queue';
@@ -56,12 +56,6 @@ interface Outcome {
   latencyMs: number;
   errorClass: string | null;
   error: string | null;
-}
-
-/** Rows of an UPDATE … RETURNING (EntityManager.query answers [rows, count] for an UPDATE). */
-export async function updateReturning<T>(m: EntityManager, text: string, values: unknown[]): Promise<T[]> {
-  if (!m.queryRunner) throw new Error('updateReturning needs a transactional EntityManager');
-  return (await m.queryRunner.query(text, values, true)).records as T[];
 }
 
 /** A paced delivery whose slot is at most this far ahead goes now. */
@@ -124,7 +118,7 @@ export class DeliveryWorker {
    * undefined and takes the locking path.
    */
   private async fastClaim(deliveryId: string): Promise<Send | undefined> {
-    const [row] = await updateReturning<FastClaimRow>(
+    const [row] = await returningRows<FastClaimRow>(
       this.tenant.manager,
       `UPDATE webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1, rate_slot_at = NULL,
          updated_at = now()
@@ -189,7 +183,7 @@ export class DeliveryWorker {
     }
     const decision = await this.breaker.acquire(m, e, now.getTime());
     if (!decision.allowed) {
-      const [row] = await updateReturning<{ next_attempt_at: Date }>(
+      const [row] = await returningRows<{ next_attempt_at: Date }>(
         m,
         `UPDATE webhook_deliveries SET status = 'deferred', next_attempt_at = now() + make_interval(secs => $2),
            updated_at = now() WHERE id = $1 RETURNING next_attempt_at`,
@@ -199,7 +193,7 @@ export class DeliveryWorker {
       return { kind: 'later', at: row.next_attempt_at };
     }
     const secrets = e.format === 'standard' ? await this.endpoints.signingSecrets(e) : [];
-    const [row] = await updateReturning<{ attempts: number }>(
+    const [row] = await returningRows<{ attempts: number }>(
       m,
       `UPDATE webhook_deliveries SET status = 'delivering', attempts = attempts + 1, rate_slot_at = NULL,
          updated_at = now() WHERE id = $1 RETURNING attempts`,
@@ -225,7 +219,7 @@ export class DeliveryWorker {
   private async rateLimitWait(d: WebhookDelivery, e: WebhookEndpoint, now: Date): Promise<Date | undefined> {
     if (!e.rateLimitPerSecond) return undefined;
     if (d.rateSlotAt) return d.rateSlotAt.getTime() > now.getTime() + SLOT_EARLY_MS ? d.rateSlotAt : undefined;
-    const [row] = await updateReturning<{ slot: Date; now: Date }>(
+    const [row] = await returningRows<{ slot: Date; now: Date }>(
       this.tenant.manager,
       `UPDATE webhook_endpoints
          SET rate_next_slot_at = greatest(rate_next_slot_at, clock_timestamp()) + make_interval(secs => 1.0 / $2)
@@ -290,7 +284,7 @@ export class DeliveryWorker {
       return undefined;
     }
     await this.breaker.record(m, e, false, await dbNow(m));
-    const [{ failing_since: since, too_long: tooLong }] = await updateReturning<{
+    const [{ failing_since: since, too_long: tooLong }] = await returningRows<{
       failing_since: Date;
       too_long: boolean;
     }>(
@@ -317,7 +311,7 @@ export class DeliveryWorker {
       await this.finish(d, 'failed', fields);
       return undefined;
     }
-    const [row] = await updateReturning<{ next_attempt_at: Date }>(
+    const [row] = await returningRows<{ next_attempt_at: Date }>(
       m,
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now() + make_interval(secs => $2),
          last_status_code = $3, last_error = $4, updated_at = now() WHERE id = $1 RETURNING next_attempt_at`,
@@ -335,7 +329,7 @@ export class DeliveryWorker {
    */
   private async recordSuccess(claim: Send, o: Outcome): Promise<undefined> {
     const m = this.tenant.manager;
-    const [done] = await updateReturning<{ endpoint_id: string }>(
+    const [done] = await returningRows<{ endpoint_id: string }>(
       m,
       `WITH logged AS (
          INSERT INTO webhook_delivery_log (org_id, delivery_id, attempt, status_code, latency_ms, error_class, response_body)
@@ -350,7 +344,7 @@ export class DeliveryWorker {
     if (!done) return undefined;
     const endpointId = done.endpoint_id;
     this.results.inc({ result: 'succeeded' });
-    const closed = await updateReturning<{ id: string }>(
+    const closed = await returningRows<{ id: string }>(
       m,
       `UPDATE webhook_endpoints SET breaker_failures = 0, failing_since = NULL, last_success_at = now()
        WHERE id = $1 AND breaker_state = 'closed'
@@ -393,7 +387,7 @@ export class DeliveryWorker {
 
   /** Disables the endpoint once, with an event and an audit entry (in the caller's transaction). */
   private async disableEndpoint(e: WebhookEndpoint, reason: string): Promise<void> {
-    const rows = await updateReturning<{ disabled_at: Date }>(
+    const rows = await returningRows<{ disabled_at: Date }>(
       this.tenant.manager,
       `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, disabled_at = now(), updated_at = now()
        WHERE id = $1 AND enabled RETURNING disabled_at`,

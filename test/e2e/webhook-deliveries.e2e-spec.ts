@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { ClusterCronService } from '../../libs/queue';
+import { REDRIVE_SQL } from '../../src/webhooks/jobs/deliver-webhook.job';
 import {
   createTestDatabase,
   createTestHttpApp,
@@ -358,5 +359,25 @@ describe('outbound webhook deliveries', () => {
     const list = await t.http().get('/api/webhooks/endpoints').set(org.headers);
     const listed = (list.body as { items: { id: string; breaker: { state: string } }[] }).items;
     expect(listed.find((e) => e.id === ep.id)?.breaker.state).toBe('half_open');
+  });
+
+  it('(j) the redrive reads unfinished deliveries through their partial index, not the whole table', async () => {
+    const org = await createTestOrg(t.app, 'J');
+    const ep = await endpoint(org, 'j');
+    await sql(
+      db.superuser,
+      `INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, event_type, payload, status, attempts, succeeded_at)
+       SELECT $1, $2, gen_random_uuid(), 'payroll.run.completed', '{}', 'succeeded', 1, now() FROM generate_series(1, 20000)`,
+      [org.id, ep.id],
+    );
+    await sql(db.superuser, `ANALYZE webhook_deliveries`);
+    const plan = await sql<{ 'QUERY PLAN': string }>(
+      db.superuser,
+      `EXPLAIN ${REDRIVE_SQL.replace('$1', '60').replace('$2', '180')}`,
+    );
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('webhook_deliveries_unfinished');
+    expect(text).not.toMatch(/Seq Scan on webhook_deliveries/);
+    await sql(db.superuser, `DELETE FROM webhook_deliveries WHERE endpoint_id = $1`, [ep.id]);
   });
 });

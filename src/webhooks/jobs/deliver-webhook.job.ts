@@ -1,14 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../../libs/config';
-import { DatabaseService, TenantContext } from '../../../libs/database';
+import { DatabaseService, returningRows, TenantContext } from '../../../libs/database';
 import { ClusterCron, JobHandler } from '../../../libs/queue';
-import { DELIVER_QUEUE, DeliveryWorker, updateReturning } from '../delivery-worker.service';
+import { DELIVER_QUEUE, DeliveryWorker } from '../delivery-worker.service';
 import type { DeliverJobData } from '../delivery-worker.service';
 
 /** Deliveries the redrive re-enqueues per tick (the rest wait for the next tick). */
 const REDRIVE_BATCH = 1000;
 /** A pending/deferred delivery this late (seconds past next_attempt_at) has lost its job. */
 const OVERDUE_SECONDS = 60;
+
+/**
+ * Overdue and abandoned deliveries, across orgs ($1: seconds overdue, $2: seconds in flight).
+ * Only unfinished rows qualify, so the partial index webhook_deliveries_unfinished serves it
+ * however many finished deliveries the table keeps.
+ */
+export const REDRIVE_SQL = `SELECT id, org_id FROM webhook_deliveries
+  WHERE (status IN ('pending', 'deferred') AND next_attempt_at < now() - make_interval(secs => $1))
+     OR (status = 'delivering' AND updated_at < now() - make_interval(secs => $2))
+  ORDER BY next_attempt_at LIMIT ${REDRIVE_BATCH}`;
 
 /**
  * The `webhooks.deliver` queue and its safety net. A job whose worker dies expires after
@@ -41,13 +51,10 @@ export class DeliverWebhookJob {
   async redrive(): Promise<number> {
     const lostAfter = Math.ceil(this.config.get('WEBHOOK_TIMEOUT_MS') / 1000) + 60;
     // System connection to find them across orgs; each org's tenant context to act.
-    const rows = (await this.db.system.query(
-      `SELECT id, org_id FROM webhook_deliveries
-       WHERE (status IN ('pending', 'deferred') AND next_attempt_at < now() - make_interval(secs => $1))
-          OR (status = 'delivering' AND updated_at < now() - make_interval(secs => $2))
-       ORDER BY next_attempt_at LIMIT ${REDRIVE_BATCH}`,
-      [OVERDUE_SECONDS, lostAfter],
-    )) as { id: string; org_id: string }[];
+    const rows = (await this.db.system.query(REDRIVE_SQL, [OVERDUE_SECONDS, lostAfter])) as {
+      id: string;
+      org_id: string;
+    }[];
     const byOrg = new Map<string, string[]>();
     for (const r of rows) byOrg.set(r.org_id, [...(byOrg.get(r.org_id) ?? []), r.id]);
     let requeued = 0;
@@ -66,7 +73,7 @@ export class DeliverWebhookJob {
    * gets its log row.
    */
   private async release(ids: string[], lostAfter: number): Promise<string[]> {
-    const rows = await updateReturning<{ id: string; was: string; attempts: number }>(
+    const rows = await returningRows<{ id: string; was: string; attempts: number }>(
       this.tenant.manager,
       `WITH due AS (
          SELECT id, status, attempts FROM webhook_deliveries WHERE id = ANY($1::uuid[])

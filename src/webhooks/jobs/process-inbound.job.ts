@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TenantContext } from '../../../libs/database';
+import { returningRows, TenantContext } from '../../../libs/database';
 import { EventPublisher } from '../../../libs/events';
 import { JobHandler } from '../../../libs/queue';
 import type { JobContext } from '../../../libs/queue';
@@ -59,13 +59,13 @@ export class ProcessInboundJob {
 
   /** False when the row is gone, processed or failed already (a duplicate job). */
   private async claim(id: string): Promise<boolean> {
-    // TypeORM answers UPDATE … RETURNING with [rows, count].
-    const [, count] = (await this.tenant.manager.query(
+    const rows = await returningRows(
+      this.tenant.manager,
       `UPDATE processed_webhook_events SET status = 'processing', attempts = attempts + 1
        WHERE id = $1 AND status IN ('received', 'processing') RETURNING id`,
       [id],
-    )) as [unknown[], number];
-    return count > 0;
+    );
+    return rows.length > 0;
   }
 
   private async process(id: string): Promise<void> {
@@ -109,12 +109,13 @@ export class ProcessInboundJob {
 
   /** Returns true when the event is now `failed` (no more tries). */
   private async recordFailure(id: string, err: Error, lastTry: boolean): Promise<boolean> {
-    const [rows] = (await this.tenant.manager.query(
+    const rows = await returningRows<{ status: string }>(
+      this.tenant.manager,
       `UPDATE processed_webhook_events
        SET status = CASE WHEN attempts >= $2 OR $3 THEN 'failed' ELSE status END, last_error = left($4, 2000)
        WHERE id = $1 AND status = 'processing' RETURNING status`,
       [id, INBOUND_MAX_ATTEMPTS, lastTry, err.message],
-    )) as [{ status: string }[], number];
+    );
     return rows[0]?.status === 'failed';
   }
 }
