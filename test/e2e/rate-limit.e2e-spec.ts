@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 import { generateApiKey } from '../../libs/auth';
+import { RateLimitCounterPruner } from '../../libs/auth/postgres-throttler.storage';
 import {
   createTestDatabase,
   createTestHttpApp,
@@ -147,5 +148,21 @@ describe('rate limits (per org plan, per IP without credentials, shared in Postg
     for (const row of rows) expect(row.expires_at.getTime()).toBeGreaterThan(Date.now());
     await expect(sql(db.runtime, 'SELECT * FROM rate_limit_counters')).rejects.toThrow(/permission denied/);
     await expect(sql(db.runtime, `DELETE FROM rate_limit_counters`)).rejects.toThrow(/permission denied/);
+  });
+
+  it('the pruner deletes expired counters only', async () => {
+    await sql(
+      db.system,
+      `INSERT INTO rate_limit_counters (key, hits, expires_at)
+       SELECT 'prune-test:old:' || g, 1, now() - interval '1 minute' FROM generate_series(1, 7) g
+       UNION ALL SELECT 'prune-test:live:' || g, 1, now() + interval '1 hour' FROM generate_series(1, 3) g`,
+    );
+    const { removed } = await t.app.get(RateLimitCounterPruner).prune();
+    expect(removed).toBeGreaterThanOrEqual(7);
+    const left = await sql<{ key: string }>(
+      db.system,
+      `SELECT key FROM rate_limit_counters WHERE key LIKE 'prune-test:%'`,
+    );
+    expect(left.map((r) => r.key).sort()).toEqual(['prune-test:live:1', 'prune-test:live:2', 'prune-test:live:3']);
   });
 });
