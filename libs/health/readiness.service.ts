@@ -8,13 +8,18 @@ export interface ReadinessOutcome {
   result: HealthCheckResult;
 }
 
+/** A "not ready" answer is reused this long at most, so readiness turns 200 soon after it can. */
+export const NOT_READY_CACHE_MS = 100;
+
 /**
  * Runs every registered readiness check; results are reused for READINESS_CACHE_MS so that
- * however often probes come, the database sees at most one check per interval.
+ * however often probes come, the database sees at most one check per interval. A failure is
+ * reused for NOT_READY_CACHE_MS at most (a booting replica becomes ready without waiting out
+ * a cached 503), and an error is not reused at all.
  */
 @Injectable()
 export class ReadinessService {
-  private cached?: { at: number; outcome: Promise<ReadinessOutcome> };
+  private cached?: { until: number; outcome: Promise<ReadinessOutcome> };
 
   constructor(
     private readonly health: HealthCheckService,
@@ -24,9 +29,18 @@ export class ReadinessService {
 
   check(): Promise<ReadinessOutcome> {
     const now = Date.now();
-    if (this.cached && now - this.cached.at < this.config.get('READINESS_CACHE_MS')) return this.cached.outcome;
+    if (this.cached && now < this.cached.until) return this.cached.outcome;
     const outcome = this.run();
-    this.cached = { at: now, outcome };
+    const entry = { until: now + this.config.get('READINESS_CACHE_MS'), outcome };
+    this.cached = entry;
+    outcome.then(
+      (o) => {
+        if (!o.ready) entry.until = Math.min(entry.until, Date.now() + NOT_READY_CACHE_MS);
+      },
+      () => {
+        entry.until = 0;
+      },
+    );
     return outcome;
   }
 
