@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { findDecoratedMethods } from '../discovery';
 import { JobRegistry } from '../queue';
 import { DomainEvent, DomainEventSubscription, ON_DOMAIN_EVENT } from './domain-event';
 
@@ -16,23 +17,21 @@ export class EventSubscriptions implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const fn = instance[method] as (event: DomainEvent) => Promise<unknown>;
-        const subscription = this.reflector.get<DomainEventSubscription | undefined>(ON_DOMAIN_EVENT, fn);
-        if (!subscription) continue;
-        const { type, workers, batchSize } = subscription;
-        const queueName = `event.${type === '*' ? 'all' : type}.${instance.constructor.name}.${method}`;
-        this.jobs.add(
-          queueName,
-          { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } },
-          (data) => fn.call(instance, data as DomainEvent),
-        );
-        this.byType.set(type, [...(this.byType.get(type) ?? []), queueName]);
-      }
+    const found = findDecoratedMethods<DomainEventSubscription>(
+      this.discovery,
+      this.scanner,
+      this.reflector,
+      ON_DOMAIN_EVENT,
+    );
+    for (const { meta, owner, method, call } of found) {
+      const { type, workers, batchSize } = meta;
+      const queueName = `event.${type === '*' ? 'all' : type}.${owner}.${method}`;
+      this.jobs.add(
+        queueName,
+        { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } },
+        (data) => call(data as DomainEvent),
+      );
+      this.byType.set(type, [...(this.byType.get(type) ?? []), queueName]);
     }
   }
 

@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type PgBoss from 'pg-boss';
 import { APP_ROLE, AppConfig, runsJobs } from '../config';
 import type { AppRole } from '../config';
+import { findDecoratedMethods } from '../discovery';
 import { MetricsService } from '../observability';
 import { retryWithBackoff } from '../resilience';
 import { CLUSTER_CRON, ClusterCronMetadata, CronSchedule } from './cluster-cron.decorator';
@@ -61,25 +62,12 @@ export class JobRegistry implements OnApplicationBootstrap {
   }
 
   private discover(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const fn = instance[method] as (...args: unknown[]) => Promise<unknown>;
-        const job = this.reflector.get<JobHandlerMetadata | undefined>(JOB_HANDLER, fn);
-        if (job) this.add(job.queueName, job, fn.bind(instance) as JobHandlerFn);
-        const cron = this.reflector.get<ClusterCronMetadata | undefined>(CLUSTER_CRON, fn);
-        if (cron) {
-          const schedule = typeof cron.schedule === 'function' ? cron.schedule(this.config) : cron.schedule;
-          this.add(
-            ClusterCronService.queueName(cron.name),
-            { queue: { retryLimit: 2, expireInSeconds: 900 } },
-            fn.bind(instance) as JobHandlerFn,
-          );
-          this.crons.push({ name: cron.name, schedule });
-        }
-      }
+    const find = <T>(key: symbol) => findDecoratedMethods<T>(this.discovery, this.scanner, this.reflector, key);
+    for (const { meta: job, call } of find<JobHandlerMetadata>(JOB_HANDLER)) this.add(job.queueName, job, call);
+    for (const { meta: cron, call } of find<ClusterCronMetadata>(CLUSTER_CRON)) {
+      const schedule = typeof cron.schedule === 'function' ? cron.schedule(this.config) : cron.schedule;
+      this.add(ClusterCronService.queueName(cron.name), { queue: { retryLimit: 2, expireInSeconds: 900 } }, call);
+      this.crons.push({ name: cron.name, schedule });
     }
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { findDecoratedMethods } from '../discovery';
 import { MAINTENANCE_TASK, MaintenanceTaskMetadata, TaskFlags, TaskResult } from './maintenance-task.decorator';
 
 export interface RegisteredTask extends MaintenanceTaskMetadata {
@@ -15,17 +16,12 @@ export class TaskRegistry {
   ) {}
 
   list(): RegisteredTask[] {
-    const tasks: RegisteredTask[] = [];
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
-        const fn = instance[method] as (flags: TaskFlags) => Promise<TaskResult>;
-        const meta = this.reflector.get<MaintenanceTaskMetadata | undefined>(MAINTENANCE_TASK, fn);
-        if (meta) tasks.push({ ...meta, run: (flags) => fn.call(instance, flags) });
-      }
-    }
-    return tasks;
+    return findDecoratedMethods<MaintenanceTaskMetadata>(
+      this.discovery,
+      this.scanner,
+      this.reflector,
+      MAINTENANCE_TASK,
+    ).map(({ meta, call }) => ({ ...meta, run: (flags: TaskFlags) => call(flags) as Promise<TaskResult> }));
   }
 
   find(name: string): RegisteredTask | undefined {
