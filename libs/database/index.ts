@@ -5,5 +5,6 @@ export * from './database.service';
 export * from './embedded-database';
 export * from './embedded-postgres';
 export * from './migrations';
+export * from './pg-listener';
 export * from './returning-rows';
 export * from './tenant-context';

@@ -1,9 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Client } from 'pg';
 import type PgBoss from 'pg-boss';
 import { APP_ROLE, AppConfig, runsJobs } from '../config';
 import type { AppRole } from '../config';
-import { DatabaseService } from '../database';
+import { DatabaseService, PgListener } from '../database';
 import { QueueService, transactionExecutor } from '../queue';
 import { DomainEvent } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions.service';
@@ -27,7 +26,7 @@ interface OutboxRow {
 export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('EventRelay');
   private timer?: NodeJS.Timeout;
-  private listener?: Client;
+  private listener?: PgListener;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
@@ -44,7 +43,16 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
     if (!runsJobs(this.role)) return;
     this.timer = setInterval(() => this.wake(), this.config.get('EVENTS_RELAY_INTERVAL_MS'));
     this.timer.unref();
-    this.listenSoon(0);
+    this.listener = new PgListener({
+      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL')!,
+      channel: 'calmops_domain_events',
+      applicationName: 'calmops:event-relay',
+      onWake: () => this.wake(),
+    });
+    void this.db
+      .whenConnected()
+      .then(() => this.listener?.start())
+      .catch(() => undefined); // polling covers it
   }
 
   /** Runs one relay pass now, or right after the current one. */
@@ -103,39 +111,10 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
     });
   }
 
-  private listenSoon(delayMs: number): void {
-    if (this.stopped) return;
-    setTimeout(() => {
-      this.db
-        .whenConnected()
-        .then(() => this.listen())
-        .catch(() => this.listenSoon(5000));
-    }, delayMs).unref();
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({
-      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL'),
-      application_name: 'calmops:event-relay',
-    });
-    client.on('notification', () => this.wake());
-    client.on('error', () => {
-      this.listener = undefined;
-      void client.end().catch(() => undefined);
-      // Polling covers the gap; try to listen again a little later.
-      this.listenSoon(5000);
-    });
-    await client.connect();
-    await client.query('LISTEN calmops_domain_events');
-    this.listener = client;
-    this.wake();
-  }
-
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 }

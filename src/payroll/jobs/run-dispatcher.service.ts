@@ -1,8 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Client } from 'pg';
 import { APP_ROLE, AppConfig, runsJobs } from '../../../libs/config';
 import type { AppRole } from '../../../libs/config';
-import { DatabaseService } from '../../../libs/database';
+import { DatabaseService, PgListener } from '../../../libs/database';
 import { LifecycleService } from '../../../libs/health';
 import { PayrollHealthGates } from '../health-gates.service';
 import { releaseStaleSlots } from '../payroll-slots';
@@ -25,7 +24,7 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger('PayrollDispatcher');
   private readonly active = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
-  private listener?: Client;
+  private listener?: PgListener;
   private ticking?: Promise<void>;
   private again = false;
   private stopped = false;
@@ -43,10 +42,16 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
     if (!runsJobs(this.role)) return;
     this.timer = setInterval(() => this.wake(), this.config.get('PAYROLL_POLL_INTERVAL_MS'));
     this.timer.unref();
+    this.listener = new PgListener({
+      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL')!,
+      channel: 'calmops_payroll_runs',
+      applicationName: 'calmops:payroll-dispatcher',
+      onWake: () => this.wake(),
+    });
     void this.db
       .whenConnected()
-      .then(() => this.listen())
-      .catch(() => undefined);
+      .then(() => this.listener?.start())
+      .catch(() => undefined); // polling covers it
   }
 
   /** Runs one dispatch pass now, or right after the current one. */
@@ -165,30 +170,12 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({
-      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL'),
-      application_name: 'calmops:payroll-dispatcher',
-    });
-    client.on('notification', () => this.wake());
-    client.on('error', () => {
-      this.listener = undefined;
-      void client.end().catch(() => undefined);
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 5000).unref();
-    });
-    await client.connect();
-    await client.query('LISTEN calmops_payroll_runs');
-    this.listener = client;
-    this.wake();
-  }
-
   /** Running runs stop at their next checkpoint (back to the queue) before pools close. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     await Promise.allSettled(this.active.values());
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 }

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { PgListener } from '../../libs/database';
+import { createTestDatabase, sql, waitFor } from '../../libs/testing';
+import type { TestDatabase } from '../../libs/testing';
+
+describe('PgListener (LISTEN that survives a dropped connection)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('wakes on NOTIFY, and listens again after its connection is killed', async () => {
+    const app = `calmops:test-listener-${randomBytes(4).toString('hex')}`;
+    let wakes = 0;
+    const listener = new PgListener({
+      connectionString: db.system,
+      channel: 'calmops_test_channel',
+      applicationName: app,
+      onWake: () => wakes++,
+      retryMs: 100,
+    });
+    listener.start();
+    await waitFor(() => listener.listening, 5000);
+    const afterStart = wakes;
+    expect(afterStart).toBe(1); // one wake when listening starts
+    await sql(db.superuser, `NOTIFY calmops_test_channel`);
+    await waitFor(() => wakes > afterStart, 5000);
+
+    await sql(db.superuser, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [
+      app,
+    ]);
+    await waitFor(() => !listener.listening, 5000);
+    await waitFor(() => listener.listening, 5000);
+    const afterReconnect = wakes;
+    await sql(db.superuser, `NOTIFY calmops_test_channel`);
+    await waitFor(() => wakes > afterReconnect, 5000);
+    await listener.stop();
+    expect(listener.listening).toBe(false);
+  });
+
+  it('keeps retrying while the database cannot be reached, and stop() ends it', async () => {
+    let wakes = 0;
+    const listener = new PgListener({
+      connectionString: 'postgres://nobody:nothing@127.0.0.1:1/none',
+      channel: 'calmops_test_channel',
+      applicationName: 'calmops:test-unreachable',
+      onWake: () => wakes++,
+      retryMs: 50,
+    });
+    listener.start();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(listener.listening).toBe(false);
+    expect(wakes).toBe(0);
+    await listener.stop();
+  });
+});
