@@ -93,14 +93,24 @@ export class JobRegistry implements OnApplicationBootstrap {
     for (const r of this.registrations.values()) {
       const workers = r.options.workers ?? 1;
       for (let i = 0; i < workers; i++) {
-        await boss.work(
+        const worker: { id?: string } = {};
+        worker.id = await boss.work(
           r.queueName,
           {
             includeMetadata: true,
             batchSize: r.options.batchSize ?? 1,
             pollingIntervalSeconds: this.config.get('QUEUE_POLL_INTERVAL_SECONDS'),
           },
-          (jobs: PgBoss.JobWithMetadata<object>[]) => this.run(r, jobs),
+          async (jobs: PgBoss.JobWithMetadata<object>[]) => {
+            try {
+              await this.run(r, jobs);
+            } finally {
+              // pg-boss waits out the polling interval after every fetch, even one that found
+              // jobs, which caps a loop at batchSize jobs per interval. A fetch that found work
+              // asks for the next batch at once; only an empty fetch waits.
+              if (jobs.length && worker.id) boss.notifyWorker(worker.id);
+            }
+          },
         );
       }
     }

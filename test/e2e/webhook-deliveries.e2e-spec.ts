@@ -373,7 +373,7 @@ describe('outbound webhook deliveries', () => {
     await sql(db.superuser, `ANALYZE webhook_deliveries`);
     const plan = await sql<{ 'QUERY PLAN': string }>(
       db.superuser,
-      `EXPLAIN ${REDRIVE_SQL.replace('$1', '60').replace('$2', '180')}`,
+      `EXPLAIN ${REDRIVE_SQL.replace('$1', '60').replace('$2', '180').replace('$3', 'true')}`,
     );
     const text = plan.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).toContain('webhook_deliveries_unfinished');

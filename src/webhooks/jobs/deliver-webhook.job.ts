@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../../libs/config';
 import { DatabaseService, returningRows, TenantContext } from '../../../libs/database';
-import { ClusterCron, JobHandler } from '../../../libs/queue';
+import { ClusterCron, JobHandler, QUEUE_SCHEMA } from '../../../libs/queue';
 import { DELIVER_QUEUE, DeliveryWorker } from '../delivery-worker.service';
 import type { DeliverJobData } from '../delivery-worker.service';
 
@@ -11,14 +11,23 @@ const REDRIVE_BATCH = 1000;
 const OVERDUE_SECONDS = 60;
 
 /**
- * Overdue and abandoned deliveries, across orgs ($1: seconds overdue, $2: seconds in flight).
- * Only unfinished rows qualify, so the partial index webhook_deliveries_unfinished serves it
- * however many finished deliveries the table keeps.
+ * Overdue and abandoned deliveries, across orgs ($1: seconds overdue, $2: seconds in flight,
+ * $3: whether overdue waiting deliveries count). Only unfinished rows qualify, so the partial
+ * index webhook_deliveries_unfinished serves it however many finished deliveries the table keeps.
  */
 export const REDRIVE_SQL = `SELECT id, org_id FROM webhook_deliveries
-  WHERE (status IN ('pending', 'deferred') AND next_attempt_at < now() - make_interval(secs => $1))
+  WHERE ($3::boolean AND status IN ('pending', 'deferred') AND next_attempt_at < now() - make_interval(secs => $1))
      OR (status = 'delivering' AND updated_at < now() - make_interval(secs => $2))
   ORDER BY next_attempt_at LIMIT ${REDRIVE_BATCH}`;
+
+/**
+ * True when the deliver queue holds jobs that have been due for over $2 seconds: the queue is
+ * behind, so an overdue waiting delivery is most likely still in line, not lost. (Reads
+ * pg-boss 10's job table, whose layout is pinned with the package version.)
+ */
+const QUEUE_BEHIND_SQL = `SELECT EXISTS (
+  SELECT 1 FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND state IN ('created', 'retry')
+    AND start_after < now() - make_interval(secs => $2)) AS behind`;
 
 /**
  * The `webhooks.deliver` queue and its safety net. A job whose worker dies expires after
@@ -51,7 +60,12 @@ export class DeliverWebhookJob {
   async redrive(): Promise<number> {
     const lostAfter = Math.ceil(this.config.get('WEBHOOK_TIMEOUT_MS') / 1000) + 60;
     // System connection to find them across orgs; each org's tenant context to act.
-    const rows = (await this.db.system.query(REDRIVE_SQL, [OVERDUE_SECONDS, lostAfter])) as {
+    // While the queue is behind, re-sending waiting deliveries would only add duplicate jobs;
+    // abandoned attempts are still taken over. Lost jobs are re-sent once it has caught up.
+    const [{ behind }] = (await this.db.system.query(QUEUE_BEHIND_SQL, [DELIVER_QUEUE, OVERDUE_SECONDS])) as {
+      behind: boolean;
+    }[];
+    const rows = (await this.db.system.query(REDRIVE_SQL, [OVERDUE_SECONDS, lostAfter, !behind])) as {
       id: string;
       org_id: string;
     }[];
