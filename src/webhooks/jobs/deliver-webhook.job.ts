@@ -48,8 +48,9 @@ export class DeliverWebhookJob {
   ) {}
 
   @JobHandler(DELIVER_QUEUE, {
-    workers: 8,
-    batchSize: 1,
+    workers: 2,
+    batchSize: 10,
+    concurrent: true,
     queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 150 },
   })
   async deliver(data: DeliverJobData): Promise<void> {
