@@ -22,10 +22,8 @@ export const OnDomainEvent = (type: string, options: DomainEventSubscriberOption
 export interface DomainEventSubscriberOptions {
   /** Concurrent fetch loops of the subscriber's queue per worker process (default 1). */
   workers?: number;
-  /** Events fetched per loop iteration (default 1). */
+  /** Events fetched per loop iteration, handled one at a time (default 1). */
   batchSize?: number;
-  /** Handle a fetched batch's events at the same time (see QueueOptions.concurrent). */
-  concurrent?: boolean;
 }
 
 export interface DomainEventSubscription extends DomainEventSubscriberOptions {

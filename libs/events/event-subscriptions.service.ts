@@ -24,11 +24,11 @@ export class EventSubscriptions implements OnModuleInit {
       ON_DOMAIN_EVENT,
     );
     for (const { meta, owner, method, call } of found) {
-      const { type, workers, batchSize, concurrent } = meta;
+      const { type, workers, batchSize } = meta;
       const queueName = `event.${type === '*' ? 'all' : type}.${owner}.${method}`;
       this.jobs.add(
         queueName,
-        { workers, batchSize, concurrent, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } },
+        { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } },
         (data) => call(data as DomainEvent),
       );
       this.byType.set(type, [...(this.byType.get(type) ?? []), queueName]);

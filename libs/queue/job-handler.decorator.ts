@@ -8,13 +8,8 @@ export interface QueueOptions {
   queue?: Omit<PgBoss.Queue, 'name'>;
   /** Concurrent fetch loops of this queue per worker process. */
   workers?: number;
-  /** Jobs fetched per loop iteration (handled one at a time unless `concurrent`). */
+  /** Jobs fetched per loop iteration (each is still handled one at a time). */
   batchSize?: number;
-  /**
-   * Handle a fetched batch's jobs at the same time. If any fails, pg-boss retries the whole
-   * batch, so the handler must find finished work done (it must be idempotent anyway).
-   */
-  concurrent?: boolean;
 }
 
 export interface JobHandlerMetadata extends QueueOptions {

@@ -119,12 +119,6 @@ export class JobRegistry implements OnApplicationBootstrap {
   }
 
   private async run(r: Registration, jobs: PgBoss.JobWithMetadata<object>[]): Promise<void> {
-    if (r.options.concurrent && jobs.length > 1) {
-      const results = await Promise.allSettled(jobs.map((job) => this.run(r, [job])));
-      const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-      if (failed) throw failed.reason;
-      return;
-    }
     for (const job of jobs) {
       const context: JobContext = { id: job.id, queue: r.queueName, retryCount: job.retryCount };
       const labels = { queue: r.queueName };

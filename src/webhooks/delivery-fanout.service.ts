@@ -8,8 +8,8 @@ import { DELIVER_QUEUE } from './delivery-worker.service';
 import type { DeliverJobData } from './delivery-worker.service';
 import { isWebhookEventType, matchesEventType } from './event-types';
 
-/** Fan-out loops per worker process, and events each fetches at once (handled together). */
-const FANOUT_WORKERS = 2;
+/** Fan-out loops per worker process, and events each fetches at once (handled one by one). */
+const FANOUT_WORKERS = 4;
 const FANOUT_BATCH = 10;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,7 +28,7 @@ export class DeliveryFanout {
     private readonly queue: QueueService,
   ) {}
 
-  @OnDomainEvent('*', { workers: FANOUT_WORKERS, batchSize: FANOUT_BATCH, concurrent: true })
+  @OnDomainEvent('*', { workers: FANOUT_WORKERS, batchSize: FANOUT_BATCH })
   async onEvent(event: DomainEvent): Promise<void> {
     if (!isWebhookEventType(event.type)) return;
     const ids = await this.tenant.run(event.org_id, () => this.createDeliveries(event));

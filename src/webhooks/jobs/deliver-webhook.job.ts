@@ -48,9 +48,8 @@ export class DeliverWebhookJob {
   ) {}
 
   @JobHandler(DELIVER_QUEUE, {
-    workers: 2,
-    batchSize: 10,
-    concurrent: true,
+    workers: 8,
+    batchSize: 1,
     queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 150 },
   })
   async deliver(data: DeliverJobData): Promise<void> {
