@@ -1,13 +1,10 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import type PgBoss from 'pg-boss';
 import { AuditService } from '../../libs/audit';
 import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
 import { returningRows, TenantContext } from '../../libs/database';
 import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
-import { QueueService } from '../../libs/queue';
-import { DELIVER_QUEUE } from './delivery-worker.service';
-import type { DeliverJobData } from './delivery-worker.service';
+import { DeliveryWorker } from './delivery-worker.service';
 import type {
   DeliveryAcceptedDto,
   DeliveryAttemptDto,
@@ -61,7 +58,7 @@ export class DeliveriesService {
 
   constructor(
     private readonly tenant: TenantContext,
-    private readonly queue: QueueService,
+    private readonly worker: DeliveryWorker,
     private readonly audit: AuditService,
   ) {}
 
@@ -162,15 +159,9 @@ export class DeliveriesService {
     if (!ids.length) return;
     const orgId = this.tenant.orgId;
     this.tenant.onCommit(() => {
-      void (async () => {
-        for (let i = 0; i < ids.length; i += 500) {
-          const jobs: PgBoss.JobInsert[] = ids.slice(i, i + 500).map((id) => {
-            const data: DeliverJobData = { org_id: orgId, delivery_id: id };
-            return { name: DELIVER_QUEUE, data };
-          });
-          await this.queue.boss.insert(jobs);
-        }
-      })().catch((err: Error) => this.logger.warn(`deliveries not enqueued (the redrive will): ${err.message}`));
+      this.worker
+        .enqueueMany(orgId, ids)
+        .catch((err: Error) => this.logger.warn(`deliveries not enqueued (the redrive will): ${err.message}`));
     });
   }
 

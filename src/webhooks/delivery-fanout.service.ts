@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type PgBoss from 'pg-boss';
 import { TenantContext } from '../../libs/database';
 import { OnDomainEvent } from '../../libs/events';
 import type { DomainEvent } from '../../libs/events';
-import { QueueService } from '../../libs/queue';
-import { DELIVER_QUEUE } from './delivery-worker.service';
-import type { DeliverJobData } from './delivery-worker.service';
+import { DeliveryWorker } from './delivery-worker.service';
 import { isWebhookEventType, matchesEventType } from './event-types';
 
 /** Fan-out loops per worker process, and events each fetches at once (handled one by one). */
@@ -25,20 +22,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class DeliveryFanout {
   constructor(
     private readonly tenant: TenantContext,
-    private readonly queue: QueueService,
+    private readonly worker: DeliveryWorker,
   ) {}
 
   @OnDomainEvent('*', { workers: FANOUT_WORKERS, batchSize: FANOUT_BATCH })
   async onEvent(event: DomainEvent): Promise<void> {
     if (!isWebhookEventType(event.type)) return;
     const ids = await this.tenant.run(event.org_id, () => this.createDeliveries(event));
-    if (!ids.length) return;
-    // One insert for all of them, after the commit (the job tables belong to the queue's role).
-    const jobs: PgBoss.JobInsert[] = ids.map((id) => {
-      const data: DeliverJobData = { org_id: event.org_id, delivery_id: id };
-      return { name: DELIVER_QUEUE, data };
-    });
-    await this.queue.boss.insert(jobs);
+    // After the commit (the job tables belong to the queue's role).
+    await this.worker.enqueueMany(event.org_id, ids);
   }
 
   private async createDeliveries(event: DomainEvent): Promise<string[]> {

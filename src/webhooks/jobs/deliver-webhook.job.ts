@@ -74,7 +74,7 @@ export class DeliverWebhookJob {
     let requeued = 0;
     for (const [orgId, ids] of byOrg) {
       const ready = await this.tenant.run(orgId, () => this.release(ids, lostAfter));
-      for (const id of ready) await this.worker.enqueue(orgId, id);
+      await this.worker.enqueueMany(orgId, ready);
       requeued += ready.length;
     }
     if (requeued) this.logger.warn(`re-enqueued ${requeued} overdue or abandoned webhook deliveries`);
