@@ -71,3 +71,66 @@ export class PgListener {
     this.options.onWake();
   }
 }
+
+export interface WakeLoopOptions extends Omit<PgListenerOptions, 'onWake'> {
+  /** One pass of the work; never two at once. */
+  pass: () => Promise<unknown>;
+  /** Polling interval: a pass runs at least this often, notifications or not. */
+  intervalMs: number;
+  onError: (err: Error) => void;
+}
+
+/**
+ * Work woken by NOTIFY on a channel, with polling as the fallback: at most one pass runs at a
+ * time, and a wake during a pass runs one more right after it (so nothing notified is missed).
+ */
+export class WakeLoop {
+  private readonly listener: PgListener;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: WakeLoopOptions) {
+    this.listener = new PgListener({ ...options, onWake: () => this.wake() });
+  }
+
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  /** Starts polling now and listening once `ready` resolves (polling covers it if it never does). */
+  start(ready: Promise<unknown>): void {
+    this.timer = setInterval(() => this.wake(), this.options.intervalMs);
+    this.timer.unref();
+    void ready.then(() => this.listener.start()).catch(() => undefined);
+  }
+
+  /** Runs one pass now, or right after the current one. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.options
+      .pass()
+      .then(() => undefined)
+      .catch((err: Error) => this.options.onError(err))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** No new passes; waits for the current one and closes the listening connection. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.listener.stop();
+  }
+}

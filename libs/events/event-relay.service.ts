@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import type PgBoss from 'pg-boss';
 import { APP_ROLE, AppConfig, runsJobs } from '../config';
 import type { AppRole } from '../config';
-import { DatabaseService, PgListener } from '../database';
+import { DatabaseService, WakeLoop } from '../database';
 import { QueueService, transactionExecutor } from '../queue';
 import { DomainEvent } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions.service';
@@ -25,11 +25,7 @@ interface OutboxRow {
 @Injectable()
 export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('EventRelay');
-  private timer?: NodeJS.Timeout;
-  private listener?: PgListener;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private loop?: WakeLoop;
 
   constructor(
     private readonly db: DatabaseService,
@@ -41,37 +37,20 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
 
   onApplicationBootstrap(): void {
     if (!runsJobs(this.role)) return;
-    this.timer = setInterval(() => this.wake(), this.config.get('EVENTS_RELAY_INTERVAL_MS'));
-    this.timer.unref();
-    this.listener = new PgListener({
+    this.loop = new WakeLoop({
       connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL')!,
       channel: 'calmops_domain_events',
       applicationName: 'calmops:event-relay',
-      onWake: () => this.wake(),
+      intervalMs: this.config.get('EVENTS_RELAY_INTERVAL_MS'),
+      pass: () => this.drain(),
+      onError: (err) => this.logger.warn(`relay: ${err.message}`),
     });
-    void this.db
-      .whenConnected()
-      .then(() => this.listener?.start())
-      .catch(() => undefined); // polling covers it
+    this.loop.start(this.db.whenConnected());
   }
 
   /** Runs one relay pass now, or right after the current one. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .then(() => undefined)
-      .catch((err) => this.logger.warn(`relay: ${(err as Error).message}`))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.loop?.wake();
   }
 
   /** Relays until the outbox is empty; returns the number of events relayed. */
@@ -81,7 +60,7 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
     for (;;) {
       const n = await this.relayBatch();
       total += n;
-      if (n < BATCH || this.stopped) return total;
+      if (n < BATCH || this.loop?.stopping) return total;
     }
   }
 
@@ -112,9 +91,6 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-    await this.listener?.stop();
+    await this.loop?.stop();
   }
 }

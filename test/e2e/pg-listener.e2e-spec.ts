@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PgListener } from '../../libs/database';
+import { PgListener, WakeLoop } from '../../libs/database';
 import { createTestDatabase, sql, waitFor } from '../../libs/testing';
 import type { TestDatabase } from '../../libs/testing';
 
@@ -55,5 +55,33 @@ describe('PgListener (LISTEN that survives a dropped connection)', () => {
     expect(listener.listening).toBe(false);
     expect(wakes).toBe(0);
     await listener.stop();
+  });
+
+  it('WakeLoop: one pass at a time, and wakes during a pass make exactly one more', async () => {
+    let passes = 0;
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const loop = new WakeLoop({
+      connectionString: db.system,
+      channel: 'calmops_test_loop',
+      applicationName: 'calmops:test-loop',
+      intervalMs: 60_000,
+      pass: async () => {
+        passes++;
+        maxConcurrent = Math.max(maxConcurrent, ++concurrent);
+        await new Promise((r) => setTimeout(r, 100));
+        concurrent--;
+      },
+      onError: () => undefined,
+    });
+    loop.wake();
+    for (let i = 0; i < 5; i++) loop.wake();
+    await waitFor(() => passes === 2 && concurrent === 0, 5000);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(passes).toBe(2);
+    expect(maxConcurrent).toBe(1);
+    await loop.stop();
+    loop.wake();
+    expect(passes).toBe(2); // stopped: no more passes
   });
 });

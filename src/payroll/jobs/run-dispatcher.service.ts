@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_ROLE, AppConfig, runsJobs } from '../../../libs/config';
 import type { AppRole } from '../../../libs/config';
-import { DatabaseService, PgListener } from '../../../libs/database';
+import { DatabaseService, WakeLoop } from '../../../libs/database';
 import { LifecycleService } from '../../../libs/health';
 import { PayrollHealthGates } from '../health-gates.service';
 import { releaseStaleSlots } from '../payroll-slots';
@@ -23,11 +23,7 @@ interface Claimed {
 export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PayrollDispatcher');
   private readonly active = new Map<string, Promise<void>>();
-  private timer?: NodeJS.Timeout;
-  private listener?: PgListener;
-  private ticking?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private loop?: WakeLoop;
 
   constructor(
     private readonly db: DatabaseService,
@@ -40,36 +36,20 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     if (!runsJobs(this.role)) return;
-    this.timer = setInterval(() => this.wake(), this.config.get('PAYROLL_POLL_INTERVAL_MS'));
-    this.timer.unref();
-    this.listener = new PgListener({
+    this.loop = new WakeLoop({
       connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL')!,
       channel: 'calmops_payroll_runs',
       applicationName: 'calmops:payroll-dispatcher',
-      onWake: () => this.wake(),
+      intervalMs: this.config.get('PAYROLL_POLL_INTERVAL_MS'),
+      pass: () => this.tick(),
+      onError: (err) => this.logger.warn(`dispatch: ${err.message}`),
     });
-    void this.db
-      .whenConnected()
-      .then(() => this.listener?.start())
-      .catch(() => undefined); // polling covers it
+    this.loop.start(this.db.whenConnected());
   }
 
   /** Runs one dispatch pass now, or right after the current one. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = this.tick()
-      .catch((err: Error) => this.logger.warn(`dispatch: ${err.message}`))
-      .finally(() => {
-        this.ticking = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.loop?.wake();
   }
 
   private async tick(): Promise<void> {
@@ -172,10 +152,7 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Running runs stop at their next checkpoint (back to the queue) before pools close. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.ticking;
+    await this.loop?.stop();
     await Promise.allSettled(this.active.values());
-    await this.listener?.stop();
   }
 }
