@@ -11,7 +11,7 @@ import {
   Scope,
 } from '../../libs/auth';
 import { TenantContext } from '../../libs/database';
-import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
+import { newestFirstPage, ProblemException } from '../../libs/http';
 import { ApiKeyDto, ApiKeyPageDto, CreatedApiKeyDto, CreateApiKeyDto } from './dto/api-key.dto';
 
 export function toApiKeyDto(k: ApiKey): ApiKeyDto {
@@ -90,20 +90,11 @@ export class ApiKeysService {
   }
 
   async list(limit = 50, cursor?: string): Promise<ApiKeyPageDto> {
-    const after = decodeCursor(cursor);
-    const qb = this.tenant
-      .repo(ApiKey)
-      .createQueryBuilder('k')
-      .orderBy('k.created_at', 'DESC')
-      .addOrderBy('k.id', 'DESC')
-      .limit(limit + 1);
-    if (after) qb.where('(k.created_at, k.id) < (:at, :id)', { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const qb = this.tenant.repo(ApiKey).createQueryBuilder('k');
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor });
     return {
       items: page.map(toApiKeyDto),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../libs/audit';
 import { auditActor, Principal } from '../../libs/auth';
 import { TenantContext } from '../../libs/database';
-import { decodeCursor, encodeCursor, FieldError, ProblemException } from '../../libs/http';
+import { newestFirstPage, FieldError, ProblemException } from '../../libs/http';
 import { parseDecimalField, PERCENT_SPEC } from './decimal-fields';
 import { CreateDeductionDto, DeductionDto, DeductionListQueryDto, DeductionPageDto } from './dto/deduction.dto';
 import { Deduction } from './entities/deduction.entity';
@@ -53,7 +53,6 @@ function percentText(percent: string | number): string {
 }
 
 /** Same keyset rule as drivers: milliseconds, because the cursor carries a JS Date. */
-const CREATED_MS = `date_trunc('milliseconds', x.created_at)`;
 
 @Injectable()
 export class DeductionsService {
@@ -107,22 +106,12 @@ export class DeductionsService {
 
   async list(query: DeductionListQueryDto): Promise<DeductionPageDto> {
     const limit = query.limit ?? 50;
-    const qb = this.tenant
-      .repo(Deduction)
-      .createQueryBuilder('x')
-      .where('x.org_id = :org', { org: this.tenant.orgId })
-      .orderBy(CREATED_MS, 'DESC')
-      .addOrderBy('x.id', 'DESC')
-      .limit(limit + 1);
+    const qb = this.tenant.repo(Deduction).createQueryBuilder('x').where('x.org_id = :org', { org: this.tenant.orgId });
     if (query.driver_id) qb.andWhere('x.driver_id = :driverId', { driverId: query.driver_id });
-    const after = decodeCursor(query.cursor);
-    if (after) qb.andWhere(`(${CREATED_MS}, x.id) < (:at, :id)`, { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor: query.cursor });
     return {
       items: page.map(toDeductionDto),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 }

@@ -3,7 +3,7 @@ import { QueryFailedError } from 'typeorm';
 import { AuditService } from '../../libs/audit';
 import { auditActor, Principal } from '../../libs/auth';
 import { TenantContext } from '../../libs/database';
-import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
+import { newestFirstPage, ProblemException } from '../../libs/http';
 import { parseDecimalField, RATE_SPEC } from './decimal-fields';
 import { CreateDriverDto, DriverDto, DriverListQueryDto, DriverPageDto, UpdateDriverDto } from './dto/driver.dto';
 import { Driver } from './entities/driver.entity';
@@ -52,7 +52,6 @@ async function unlessDuplicateRef<T>(externalRef: string | null | undefined, wor
  * created_at is truncated to milliseconds for ordering and cursors: a cursor carries a JS Date
  * (ms) while timestamptz holds microseconds, and comparing the two directly would skip rows.
  */
-const CREATED_MS = `date_trunc('milliseconds', d.created_at)`;
 
 @Injectable()
 export class DriversService {
@@ -131,22 +130,12 @@ export class DriversService {
 
   async list(query: DriverListQueryDto): Promise<DriverPageDto> {
     const limit = query.limit ?? 50;
-    const qb = this.tenant
-      .repo(Driver)
-      .createQueryBuilder('d')
-      .where('d.org_id = :org', { org: this.tenant.orgId })
-      .orderBy(CREATED_MS, 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(limit + 1);
+    const qb = this.tenant.repo(Driver).createQueryBuilder('d').where('d.org_id = :org', { org: this.tenant.orgId });
     if (query.active !== undefined) qb.andWhere('d.active = :active', { active: query.active === 'true' });
-    const after = decodeCursor(query.cursor);
-    if (after) qb.andWhere(`(${CREATED_MS}, d.id) < (:at, :id)`, { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor: query.cursor });
     return {
       items: page.map(toDriverDto),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 

@@ -5,7 +5,7 @@ import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
 import { AppConfig } from '../../libs/config';
 import { DatabaseService, TenantContext } from '../../libs/database';
-import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
+import { newestFirstPage, ProblemException } from '../../libs/http';
 import type { QueueStatusDto, RunDto, RunPageDto, StartRunDto } from './dto/run.dto';
 import { LIVE_STATUSES, PayrollRun, RunStatus } from './entities/payroll-run.entity';
 import { RunEvent } from './entities/run-results.entity';
@@ -124,22 +124,13 @@ export class PayrollRunsService {
   }
 
   async list(limit = 50, cursor?: string, status?: RunStatus): Promise<RunPageDto> {
-    const after = decodeCursor(cursor);
-    const qb = this.tenant
-      .repo(PayrollRun)
-      .createQueryBuilder('r')
-      .orderBy('r.created_at', 'DESC')
-      .addOrderBy('r.id', 'DESC')
-      .limit(limit + 1);
+    const qb = this.tenant.repo(PayrollRun).createQueryBuilder('r');
     if (status) qb.andWhere('r.status = :status', { status });
-    if (after) qb.andWhere('(r.created_at, r.id) < (:at, :id)', { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor });
     const positions = await this.positions(page);
-    const last = page[page.length - 1];
     return {
       items: page.map((r) => toRunDto(r, positions.get(r.id) ?? null)),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 

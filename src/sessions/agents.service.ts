@@ -3,7 +3,7 @@ import { QueryFailedError } from 'typeorm';
 import { AuditService } from '../../libs/audit';
 import { auditActor, Principal } from '../../libs/auth';
 import { TenantContext } from '../../libs/database';
-import { decodeCursor, encodeCursor, PageQueryDto, ProblemException } from '../../libs/http';
+import { newestFirstPage, PageQueryDto, ProblemException } from '../../libs/http';
 import { AgentDto, AgentPageDto, CreateAgentDto } from './dto/agent.dto';
 import { CallAgent } from './entities/call-agent.entity';
 
@@ -19,7 +19,6 @@ export function toAgentDto(a: CallAgent): AgentDto {
 }
 
 /** Cursors carry milliseconds; timestamptz holds microseconds (see DriversService). */
-const CREATED_MS = `date_trunc('milliseconds', a.created_at)`;
 
 /** Call-center agents (people). Their sessions and presence are SessionsService's. */
 @Injectable()
@@ -76,21 +75,11 @@ export class AgentsService {
 
   async list(query: PageQueryDto): Promise<AgentPageDto> {
     const limit = query.limit ?? 50;
-    const qb = this.tenant
-      .repo(CallAgent)
-      .createQueryBuilder('a')
-      .where('a.org_id = :org', { org: this.tenant.orgId })
-      .orderBy(CREATED_MS, 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .limit(limit + 1);
-    const after = decodeCursor(query.cursor);
-    if (after) qb.andWhere(`(${CREATED_MS}, a.id) < (:at, :id)`, { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const qb = this.tenant.repo(CallAgent).createQueryBuilder('a').where('a.org_id = :org', { org: this.tenant.orgId });
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor: query.cursor });
     return {
       items: page.map(toAgentDto),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 }

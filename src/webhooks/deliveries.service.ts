@@ -3,7 +3,7 @@ import { AuditService } from '../../libs/audit';
 import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
 import { returningRows, TenantContext } from '../../libs/database';
-import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
+import { newestFirstPage, ProblemException } from '../../libs/http';
 import { DeliveryWorker } from './delivery-worker.service';
 import type {
   DeliveryAcceptedDto,
@@ -20,7 +20,6 @@ import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 
 /** One recover call re-enqueues at most this many; call again for the rest. */
 export const RECOVER_LIMIT = 10_000;
-const CREATED_MS = `date_trunc('milliseconds', d.created_at)`;
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
 export function toDeliveryDto(d: WebhookDelivery): DeliveryDto {
@@ -67,21 +66,14 @@ export class DeliveriesService {
     const qb = this.tenant
       .repo(WebhookDelivery)
       .createQueryBuilder('d')
-      .where('d.org_id = :org', { org: this.tenant.orgId })
-      .orderBy(CREATED_MS, 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(limit + 1);
+      .where('d.org_id = :org', { org: this.tenant.orgId });
     if (query.endpoint_id) qb.andWhere('d.endpoint_id = :endpoint', { endpoint: query.endpoint_id });
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     if (query.event_type) qb.andWhere('d.event_type = :type', { type: query.event_type });
-    const after = decodeCursor(query.cursor);
-    if (after) qb.andWhere(`(${CREATED_MS}, d.id) < (:at, :id)`, { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor: query.cursor });
     return {
       items: page.map(toDeliveryDto),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 

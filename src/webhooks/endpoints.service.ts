@@ -6,7 +6,7 @@ import { auditActor, Principal } from '../../libs/auth';
 import { AppConfig } from '../../libs/config';
 import { TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
-import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
+import { newestFirstPage, ProblemException } from '../../libs/http';
 import {
   CreatedEndpointDto,
   CreateEndpointDto,
@@ -71,7 +71,6 @@ const FRESH_HEALTH: Partial<WebhookEndpoint> = {
   failingSince: null,
 };
 
-const CREATED_MS = `date_trunc('milliseconds', e.created_at)`;
 const AUDITED = ['url', 'description', 'event_types', 'format', 'rate_limit_per_second', 'enabled'] as const;
 
 @Injectable()
@@ -116,18 +115,11 @@ export class EndpointsService {
       .repo(WebhookEndpoint)
       .createQueryBuilder('e')
       .where('e.org_id = :org', { org: this.tenant.orgId })
-      .andWhere('e.deleted_at IS NULL')
-      .orderBy(CREATED_MS, 'DESC')
-      .addOrderBy('e.id', 'DESC')
-      .limit(limit + 1);
-    const after = decodeCursor(cursor);
-    if (after) qb.andWhere(`(${CREATED_MS}, e.id) < (:at, :id)`, { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+      .andWhere('e.deleted_at IS NULL');
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor });
     return {
       items: page.map((e) => this.toDto(e)),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 

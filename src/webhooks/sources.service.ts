@@ -6,7 +6,7 @@ import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
 import { SecretBox } from '../../libs/crypto';
 import { DatabaseService, TenantContext } from '../../libs/database';
-import { decodeCursor, encodeCursor, PageQueryDto, ProblemException } from '../../libs/http';
+import { newestFirstPage, PageQueryDto, ProblemException } from '../../libs/http';
 import type { CreatedSourceDto, CreateSourceDto, SourceDto, SourcePageDto } from './dto/source.dto';
 import { WebhookSource } from './entities/webhook-source.entity';
 import { generateWebhookSecret } from './webhook-secrets';
@@ -43,8 +43,6 @@ export interface VerifiableSource {
   publicUrl: string | null;
   secret: string;
 }
-
-const CREATED_MS = `date_trunc('milliseconds', s.created_at)`;
 
 function invalid(field: string, message: string): ProblemException {
   return new ProblemException(400, `The request is invalid: ${field}.`, { errors: [{ field, message }] });
@@ -101,18 +99,11 @@ export class SourcesService {
     const qb = this.tenant
       .repo(WebhookSource)
       .createQueryBuilder('s')
-      .where('s.org_id = :org AND s.deleted_at IS NULL', { org: this.tenant.orgId })
-      .orderBy(CREATED_MS, 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .limit(limit + 1);
-    const after = decodeCursor(query.cursor);
-    if (after) qb.andWhere(`(${CREATED_MS}, s.id) < (:at, :id)`, { at: after.at, id: after.id });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+      .where('s.org_id = :org AND s.deleted_at IS NULL', { org: this.tenant.orgId });
+    const { rows: page, next_cursor } = await newestFirstPage(qb, { limit, cursor: query.cursor });
     return {
       items: page.map(toSourceDto),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      next_cursor,
     };
   }
 
