@@ -26,62 +26,52 @@
  * BENCH_BOOT_TIMEOUT_MS (90000), BENCH_QUIET_WAIT_MS (30000: before each measurement wait up to
  * this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { Client } from 'pg';
+import {
+  appEnv,
+  assertPortsFree,
+  BenchResources,
+  busyStr,
+  CannonResult,
+  cpuStr,
+  embeddedUrl,
+  envDecimal,
+  fmt,
+  httpRequest,
+  installExitHandlers,
+  loadStr,
+  MAIN,
+  mean,
+  postgresCpuMs,
+  postmasterPid,
+  processCpuMs,
+  readDemoCredentials,
+  ROOT,
+  runAutocannon,
+  runBench,
+  selfCpuMs,
+  spawnApp,
+  startCpuSample,
+  stopProcess,
+  waitForQuiet,
+  waitForReady,
+} from './bench-harness';
 
-const autocannon = require('autocannon') as (
-  opts: Record<string, unknown>,
-  cb: (err: Error | null, result: CannonResult) => void,
-) => unknown;
-
-interface Histogram {
-  mean: number;
-  p50: number;
-  p99: number;
-  total: number;
-}
-
-interface CannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  requests: Histogram;
-  latency: Histogram;
-}
-
-const ROOT = resolve(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
-
-function envNumber(name: string, fallback: number, allowZero = false): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw new Error(`${name} must be a positive number, got "${raw}"`);
-  }
-  return value;
-}
-
-const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50);
-const DURATION_S = envNumber('BENCH_DURATION', 10);
-const WARMUP_S = envNumber('BENCH_WARMUP', 2);
-const ROUNDS = envNumber('BENCH_ROUNDS', 2);
-const PIPELINING = envNumber('BENCH_PIPELINING', 1);
-const PORT = envNumber('BENCH_PORT', 3920);
+const CONNECTIONS = envDecimal('BENCH_CONNECTIONS', 50);
+const DURATION_S = envDecimal('BENCH_DURATION', 10);
+const WARMUP_S = envDecimal('BENCH_WARMUP', 2);
+const ROUNDS = envDecimal('BENCH_ROUNDS', 2);
+const PIPELINING = envDecimal('BENCH_PIPELINING', 1);
+const PORT = envDecimal('BENCH_PORT', 3920);
 const HEALTH_PORT = PORT + 2;
-const PG_PORT = envNumber('BENCH_PG_PORT', 5920);
-const PROFILE_S = envNumber('BENCH_PROFILE_DURATION', 5, true);
-const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 90000);
+const PG_PORT = envDecimal('BENCH_PG_PORT', 5920);
+const PROFILE_S = envDecimal('BENCH_PROFILE_DURATION', 5, true);
+const BOOT_TIMEOUT_MS = envDecimal('BENCH_BOOT_TIMEOUT_MS', 90000);
 const STOP_TIMEOUT_MS = 40000;
-const QUIET_WAIT_MS = envNumber('BENCH_QUIET_WAIT_MS', 30000, true);
-const QUIET_BUSY_CPUS = 0.3;
+const QUIET_WAIT_MS = envDecimal('BENCH_QUIET_WAIT_MS', 30000, true);
 /** Connections per app pool (DATABASE_POOL_SIZE default): the SQL replay uses as many. */
 const POOL_SIZE = 10;
 const GOAL_RATIO = 0.5;
@@ -95,11 +85,7 @@ const LABELS: Record<Target, string> = {
   jwt: 'GET /api/orgs/me, Bearer JWT',
 };
 
-interface Cpu {
-  app: number;
-  pg: number;
-  bench: number;
-}
+type Cpu = Record<'app' | 'pg' | 'bench', number>;
 
 interface Measurement {
   round: number;
@@ -113,172 +99,21 @@ interface Measurement {
   cpuMs?: Cpu;
 }
 
-interface Spawned {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | string>;
-  exitCode?: number | string;
+const resources = new BenchResources();
+
+function get(url: string, headers: Record<string, string> = {}) {
+  const { port, pathname } = new URL(url);
+  return httpRequest({ port: Number(port), method: 'GET', path: pathname, headers, timeoutMs: 2000 });
 }
 
-let tmpRoot: string | undefined;
-const children: Spawned[] = [];
-const clients: Client[] = [];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
-function cpuTicks(): { busy: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPUs kept busy between two samples (0 … number of CPUs). */
-function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
-  if (!a || !b || b.total === a.total) return undefined;
-  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
-}
-
-/** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
-async function waitForQuiet(): Promise<number | undefined> {
-  const started = Date.now();
-  for (;;) {
-    const a = cpuTicks();
-    await sleep(1000);
-    const busy = busyCpus(a, cpuTicks());
-    if (busy === undefined || busy < QUIET_BUSY_CPUS || Date.now() - started >= QUIET_WAIT_MS) return busy;
-  }
-}
-
-const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** /proc/<pid>/stat fields after the command: [state, ppid, ...]; undefined when gone. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU ms of one process (user + system), with its reaped children when `withChildren`. */
-function processCpuMs(pid: number, withChildren = false): number {
-  const f = procStat(pid);
-  if (!f) return 0;
-  // After the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-  const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
-  return ticks * CLOCK_TICK_MS;
-}
-
-/** CPU ms of the embedded PostgreSQL: the postmaster, its exited children and its live backends. */
-function postgresCpuMs(postmaster: number | undefined): number {
-  if (!postmaster) return 0;
-  let total = processCpuMs(postmaster, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const f = procStat(Number(entry));
-    if (f && Number(f[1]) === postmaster) total += processCpuMs(Number(entry));
-  }
-  return total;
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((done) => {
-    const req = request(url, { agent: false, timeout: 2000, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.once('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('timeout', () => req.destroy());
-    req.once('error', () => done(undefined));
-    req.end();
-  });
-}
-
-function track(name: string, child: ChildProcess): Spawned {
-  let out = '';
-  const keep = (c: Buffer) => (out = (out + c.toString('utf8')).slice(-20000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const spawned: Spawned = {
-    name,
-    child,
-    output: () => out,
-    exited: new Promise((done) => child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown'))),
-  };
-  void spawned.exited.then((code) => (spawned.exitCode = code));
-  children.push(spawned);
-  return spawned;
-}
-
-function appEnv(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'DATABASE_ADMIN_URL', 'DATABASE_SYSTEM_URL', 'APP_ROLE', 'JWT_SECRET']) {
-    delete env[name];
-  }
-  return {
-    ...env,
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(PORT),
-    HEALTH_PORT: String(HEALTH_PORT),
-    EMBEDDED_PG_PORT: String(PG_PORT),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    SHUTDOWN_DELAY_MS: '0',
-    RATE_LIMIT_PRO_PER_HOUR: RATE_LIMIT,
-    RATE_LIMIT_FREE_PER_HOUR: RATE_LIMIT,
-  };
-}
-
-function startApp(dataDir: string): Spawned {
-  const child = spawn(process.execPath, [MAIN, 'all'], {
-    cwd: ROOT,
-    env: appEnv(dataDir),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return track('CalmOps app', child);
-}
-
-/** Waits for readiness 200 and for the demo credentials the app writes right after listening. */
-async function waitForApp(app: Spawned, dataDir: string): Promise<{ org_id: string; api_key: string }> {
-  const started = Date.now();
-  const file = join(dataDir, 'demo-credentials.json');
-  for (;;) {
-    if (app.exitCode !== undefined) {
-      throw new Error(`${app.name} exited (${app.exitCode}) before it was ready. Output:\n${app.output()}`);
-    }
-    if (Date.now() - started > BOOT_TIMEOUT_MS) {
-      throw new Error(`${app.name}: not ready within ${BOOT_TIMEOUT_MS} ms. Output:\n${app.output()}`);
-    }
-    if (existsSync(file) && (await get(`http://127.0.0.1:${PORT}/health/ready`))?.status === 200) {
-      try {
-        const creds = JSON.parse(readFileSync(file, 'utf8')) as { org_id?: string; api_key?: string };
-        if (creds.org_id && creds.api_key) return { org_id: creds.org_id, api_key: creds.api_key };
-      } catch {
-        /* being written: try again */
-      }
-    }
-    await sleep(100);
-  }
+/** The app's environment; `task issue-token` gets the same. */
+function env(dataDir: string): NodeJS.ProcessEnv {
+  return appEnv(
+    dataDir,
+    PG_PORT,
+    { PORT: String(PORT), HEALTH_PORT: String(HEALTH_PORT) },
+    { unlimitedPlans: ['PRO', 'FREE'], remove: ['JWT_SECRET'] },
+  );
 }
 
 /** `task issue-token` on the same DATA_DIR (it reuses the running embedded server); the token is the last line. */
@@ -286,7 +121,7 @@ async function issueToken(dataDir: string, orgId: string): Promise<string> {
   const child = spawn(
     process.execPath,
     [MAIN, 'task', 'issue-token', '--org', orgId, '--role', 'viewer', '--ttl', '3600'],
-    { cwd: ROOT, env: appEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env: env(dataDir), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';
@@ -304,71 +139,20 @@ async function issueToken(dataDir: string, orgId: string): Promise<string> {
   return token;
 }
 
-async function stop(spawned: Spawned): Promise<number | string> {
-  if (spawned.exitCode === undefined) spawned.child.kill('SIGTERM');
-  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const code = await spawned.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-function postmasterPid(dataDir: string): number | undefined {
-  const file = join(dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return pid > 0 ? pid : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function cleanup(): Promise<void> {
-  await Promise.allSettled(clients.splice(0).map((c) => c.end()));
-  for (const c of children) if (c.exitCode === undefined) c.child.kill('SIGKILL');
-  if (tmpRoot) {
-    // The embedded PostgreSQL is detached from the app: stop it if the app could not.
-    const pid = postmasterPid(join(tmpRoot, 'data'));
-    if (pid && alive(pid)) {
-      try {
-        process.kill(pid, 'SIGINT');
-      } catch {
-        /* gone */
-      }
-      for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
-    }
-    rmSync(tmpRoot, { recursive: true, force: true });
-    tmpRoot = undefined;
-  }
-}
-
 function cannon(url: string, headers: Record<string, string>, durationS: number, connections: number) {
-  return new Promise<CannonResult>((done, fail) => {
-    autocannon({ url, headers, connections, duration: durationS, pipelining: PIPELINING }, (err, result) =>
-      err ? fail(err) : done(result),
-    );
-  });
+  return runAutocannon({ url, headers, connections, duration: durationS, pipelining: PIPELINING });
 }
 
-/** Runs `work` until `durationS` is over; returns CPU ms of the app, PostgreSQL and this process. */
-async function withCpu<T>(appPid: number, pgPid: number | undefined, work: () => Promise<T>): Promise<[T, Cpu]> {
-  const before = { app: processCpuMs(appPid), pg: postgresCpuMs(pgPid), bench: process.cpuUsage() };
+/** Runs `work`; returns CPU ms of the app, PostgreSQL and this process meanwhile, and the machine's busy CPUs. */
+async function withCpu<T>(appPid: number, pgPid: number | undefined, work: () => Promise<T>) {
+  const stop = startCpuSample<keyof Cpu>({
+    app: () => processCpuMs(appPid),
+    pg: () => postgresCpuMs(pgPid),
+    bench: selfCpuMs,
+  });
   const value = await work();
-  const benchUsage = process.cpuUsage(before.bench);
-  return [
-    value,
-    {
-      app: processCpuMs(appPid) - before.app,
-      pg: postgresCpuMs(pgPid) - before.pg,
-      bench: (benchUsage.user + benchUsage.system) / 1000,
-    },
-  ];
+  const sample = stop();
+  return { value, cpuMs: sample.ms, busyDuring: sample.busyCpus };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,13 +164,6 @@ interface Replay {
   ops: number;
   seconds: number;
   meanMs: number;
-}
-
-async function connect(url: string): Promise<Client> {
-  const client = new Client({ connectionString: url, application_name: 'calmops:bench-auth' });
-  await client.connect();
-  clients.push(client);
-  return client;
 }
 
 const UPSERT_SQL = `INSERT INTO rate_limit_counters AS c (key, hits, expires_at)
@@ -422,15 +199,12 @@ async function replay(
 }
 
 async function sqlReplay(dataDir: string, orgId: string): Promise<Replay[]> {
-  const secrets = JSON.parse(readFileSync(join(dataDir, 'embedded-postgres-secrets.json'), 'utf8')) as {
-    runtime: string;
-    system: string;
-  };
-  const url = (user: string, pw: string) => `postgres://${user}:${encodeURIComponent(pw)}@127.0.0.1:${PG_PORT}/calmops`;
+  const connect = (role: 'system' | 'runtime') =>
+    resources.connect(embeddedUrl(dataDir, PG_PORT, role), 'calmops:bench-auth');
   const sessions = await Promise.all(
     Array.from({ length: POOL_SIZE }, async () => ({
-      system: await connect(url('calmops_sys', secrets.system)),
-      runtime: await connect(url('calmops_app', secrets.runtime)),
+      system: await connect('system'),
+      runtime: await connect('runtime'),
     })),
   );
   const hotKey = `bench:org:${orgId}`;
@@ -457,21 +231,13 @@ async function sqlReplay(dataDir: string, orgId: string): Promise<Replay[]> {
     await upsert(s);
     await tenantTx(s);
   });
-  await Promise.allSettled(clients.splice(0).map((c) => c.end()));
+  await Promise.allSettled(sessions.flatMap((s) => [s.system, s.runtime]).map((c) => resources.release(c)));
   return results;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------------------
-
-const loadStr = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
-const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
-const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 interface Summary {
   rps: number;
@@ -491,15 +257,13 @@ function summarize(measurements: Measurement[]): { ok: boolean; summary: Record<
   console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|');
   for (const m of measurements) {
     const r = m.result;
-    const busy =
-      `${cpu(m.busyBefore)} → ${cpu(m.busyDuring)}` +
-      (m.busyBefore !== undefined && m.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
+    const busy = busyStr(m.busyBefore, m.busyDuring);
     const ours = m.cpuMs ? (m.cpuMs.app + m.cpuMs.pg + m.cpuMs.bench) / ((r.duration || DURATION_S) * 1000) : 0;
     const others = m.busyDuring === undefined ? undefined : Math.max(0, m.busyDuring - ours);
     console.log(
       `| ${m.round} | ${m.slot} | ${LABELS[m.target]} | ${fmt(r.requests.mean)} | ${fmt(r.latency.p50, 2)} | ` +
         `${fmt(r.latency.p99, 2)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ${r.timeouts} | ${busy} | ` +
-        `${cpu(others)} |`,
+        `${cpuStr(others)} |`,
     );
   }
 
@@ -585,20 +349,16 @@ function cpuTable(measurements: Measurement[]): void {
 
 async function bench(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  for (const port of [PORT, HEALTH_PORT, PG_PORT]) {
-    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_PG_PORT`);
-  }
-  tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-auth-'));
-  chmodSync(tmpRoot, 0o755); // the postgres OS user (when we are root) must traverse it
-  const dataDir = join(tmpRoot, 'data');
+  await assertPortsFree([PORT, HEALTH_PORT, PG_PORT], 'set BENCH_PORT / BENCH_PG_PORT');
+  const dataDir = resources.dataDir(resources.makeTempRoot('calmops-bench-auth-'));
   console.log(
     `auth bench: node ${process.version}, ${cpus().length} CPU(s); ${CONNECTIONS} connections, ` +
       `${DURATION_S} s per measurement after ${WARMUP_S} s warm-up, ${ROUNDS} round(s); ` +
       `RATE_LIMIT_*_PER_HOUR=${RATE_LIMIT}; load average ${loadStr()}`,
   );
 
-  const app = startApp(dataDir);
-  const creds = await waitForApp(app, dataDir);
+  const app = spawnApp(resources, 'CalmOps app', 'all', env(dataDir));
+  const creds = await waitForReady(app, PORT, BOOT_TIMEOUT_MS, () => readDemoCredentials(dataDir));
   const token = await issueToken(dataDir, creds.org_id);
   const base = `http://127.0.0.1:${PORT}`;
   const targets: Record<Target, { url: string; headers: Record<string, string> }> = {
@@ -623,11 +383,13 @@ async function bench(): Promise<void> {
     const order = [...TARGETS.slice(shift), ...TARGETS.slice(0, shift)];
     for (const [i, target] of order.entries()) {
       const { url, headers } = targets[target];
-      const busyBefore = await waitForQuiet();
+      const busyBefore = await waitForQuiet(QUIET_WAIT_MS);
       await cannon(url, headers, WARMUP_S, CONNECTIONS);
-      const ticks = cpuTicks();
-      const [result, cpuMs] = await withCpu(appPid, pgPid, () => cannon(url, headers, DURATION_S, CONNECTIONS));
-      const busyDuring = busyCpus(ticks, cpuTicks());
+      const {
+        value: result,
+        cpuMs,
+        busyDuring,
+      } = await withCpu(appPid, pgPid, () => cannon(url, headers, DURATION_S, CONNECTIONS));
       checkAlive();
       measurements.push({ round, slot: i + 1, target, result, busyBefore, busyDuring, cpuMs });
       console.log(
@@ -642,14 +404,14 @@ async function bench(): Promise<void> {
   if (PROFILE_S > 0) {
     for (const target of TARGETS) {
       const { url, headers } = targets[target];
-      const busyBefore = await waitForQuiet();
+      const busyBefore = await waitForQuiet(QUIET_WAIT_MS);
       await cannon(url, headers, 1, 1);
-      const [result, cpuMs] = await withCpu(appPid, pgPid, () => cannon(url, headers, PROFILE_S, 1));
+      const { value: result, cpuMs } = await withCpu(appPid, pgPid, () => cannon(url, headers, PROFILE_S, 1));
       checkAlive();
       single.push({ target, result, busyBefore, cpuMs });
       console.log(`1 connection ${target}: ${fmt(result.requests.mean)} req/s, p50 ${result.latency.p50} ms`);
     }
-    await waitForQuiet();
+    await waitForQuiet(QUIET_WAIT_MS);
     replays = await sqlReplay(dataDir, creds.org_id);
   }
 
@@ -672,7 +434,7 @@ async function bench(): Promise<void> {
       console.log(
         `| ${LABELS[s.target]} | ${fmt(r.requests.mean)} | ${fmt(r.latency.mean, 2)} | ${fmt(r.latency.p50, 2)} | ` +
           `${fmt(r.latency.p99, 2)} | ${fmt(r.latency.mean - live, 2)} | ${perReq(s.cpuMs.app)} | ` +
-          `${perReq(s.cpuMs.pg)} | ${r.non2xx} | ${cpu(s.busyBefore)} |`,
+          `${perReq(s.cpuMs.pg)} | ${r.non2xx} | ${cpuStr(s.busyBefore)} |`,
       );
     }
   }
@@ -690,35 +452,22 @@ async function bench(): Promise<void> {
   }
 
   console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
-  const code = await stop(app);
+  const code = await stopProcess(app, STOP_TIMEOUT_MS);
   if (code !== 0) throw new Error(`app exit code after SIGTERM: ${code} (want 0). ${app.output()}`);
-  await cleanup();
+  await resources.cleanup();
   if (!ok) {
     console.log('\nFAILED: some responses were non-2xx or errored (see tables).');
     process.exitCode = 1;
   }
 }
 
-const watchdog = setTimeout(
-  () => {
-    console.error('auth bench: overall time limit reached');
-    void cleanup().finally(() => process.exit(1));
-  },
+installExitHandlers(
+  'auth bench',
+  resources,
   BOOT_TIMEOUT_MS * 2 +
     ROUNDS * TARGETS.length * ((WARMUP_S + DURATION_S + 15) * 1000 + QUIET_WAIT_MS) +
     TARGETS.length * ((PROFILE_S + 5) * 1000 + QUIET_WAIT_MS) +
     (5 * PROFILE_S + 30) * 1000 +
     STOP_TIMEOUT_MS,
 );
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`auth bench: ${signal}, cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-bench().catch(async (err: Error) => {
-  console.error(`auth bench failed: ${err.message}`);
-  await cleanup();
-  process.exit(1);
-});
+runBench('auth bench', resources, bench);

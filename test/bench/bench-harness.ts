@@ -13,7 +13,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, setPriority, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
@@ -52,13 +52,43 @@ export function nowMs(): number {
  * refused unless `allowZero`; anything else that is not an integer throws.
  */
 export function envNumber(name: string, fallback: number, allowZero = false): number {
+  return envSetting(name, fallback, allowZero, true);
+}
+
+/**
+ * Like envNumber, but fractions are allowed (any finite value, e.g. BENCH_DURATION=2.5). Zero is
+ * refused unless `allowZero`.
+ */
+export function envDecimal(name: string, fallback: number, allowZero = false): number {
+  return envSetting(name, fallback, allowZero, false);
+}
+
+function envSetting(name: string, fallback: number, allowZero: boolean, integer: boolean): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  if (!(integer ? Number.isInteger(value) : Number.isFinite(value)) || value < 0 || (value === 0 && !allowZero)) {
+    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
   }
   return value;
+}
+
+/** BENCH_NICE: a nice value for the bench and the processes it starts; undefined = leave priorities alone. */
+export function envNice(): number | undefined {
+  return process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
+}
+
+/**
+ * Sets `nice` (from envNice; undefined = do nothing) on `pid`, or on this process without one. The
+ * processes a child starts (the embedded PostgreSQL) inherit it. A failure is only a warning.
+ */
+export function applyNice(nice: number | undefined, pid?: number): void {
+  if (nice === undefined) return;
+  try {
+    setPriority(pid ?? 0, nice);
+  } catch (err) {
+    console.warn(`could not set nice ${nice} on ${pid ?? 'the bench'}: ${(err as Error).message}`);
+  }
 }
 
 /** A comma-separated list of integers in [min, max] from the environment. */
@@ -158,13 +188,13 @@ export function selfCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-export interface CpuSample {
+export interface CpuSample<K extends string = string> {
   /** Wall time of the sample window. */
   wallMs: number;
   /** Busy CPUs of the whole machine over the window. */
   busyCpus?: number;
   /** CPU ms per named process group during the window. */
-  ms: Record<string, number>;
+  ms: Record<K, number>;
 }
 
 /**
@@ -172,14 +202,15 @@ export interface CpuSample {
  * cumulative CPU ms (e.g. `() => processCpuMs(pid)`, `() => postgresCpuMs(postmaster)`,
  * `selfCpuMs`). The returned function ends the window.
  */
-export function startCpuSample(groups: Record<string, () => number>): () => CpuSample {
+export function startCpuSample<K extends string>(groups: Record<K, () => number>): () => CpuSample<K> {
   const started = Date.now();
   const ticks = cpuTicks();
-  const before = Object.fromEntries(Object.entries(groups).map(([k, f]) => [k, f()]));
+  const entries = Object.entries(groups) as [K, () => number][];
+  const before = Object.fromEntries(entries.map(([k, f]) => [k, f()])) as Record<K, number>;
   return () => ({
     wallMs: Date.now() - started,
     busyCpus: busyCpus(ticks, cpuTicks()),
-    ms: Object.fromEntries(Object.entries(groups).map(([k, f]) => [k, f() - before[k]])),
+    ms: Object.fromEntries(entries.map(([k, f]) => [k, f() - before[k]])) as Record<K, number>,
   });
 }
 
@@ -307,6 +338,18 @@ export function installExitHandlers(benchName: string, resources: BenchResources
   }
 }
 
+/**
+ * Runs `main`; when it throws, prints "<benchName> failed: <message>", cleans up and exits 1.
+ * What `main` sets as process.exitCode stands.
+ */
+export function runBench(benchName: string, resources: BenchResources, main: () => Promise<void>): void {
+  main().catch(async (err: Error) => {
+    console.error(`${benchName} failed: ${err.message}`);
+    await resources.cleanup();
+    process.exit(1);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The app
 // ---------------------------------------------------------------------------------------------
@@ -326,15 +369,32 @@ export async function assertPortsFree(ports: number[], hint: string): Promise<vo
   }
 }
 
+/** Plans with a per-org hourly rate limit (RATE_LIMIT_<PLAN>_PER_HOUR). */
+export type RatePlan = 'FREE' | 'PRO' | 'ENTERPRISE';
+
+export interface AppEnvOptions {
+  /** Plans whose rate limit is set to 100,000,000; default all three, [] leaves them as inherited. */
+  unlimitedPlans?: readonly RatePlan[];
+  /** Inherited variables to remove besides DATABASE_ENV (e.g. JWT_SECRET). */
+  remove?: readonly string[];
+}
+
 /**
  * The environment of an app process: the inherited one without the database variables, the
  * embedded PostgreSQL on `pgPort` with its data in `dataDir`, NODE_ENV=development,
  * HOST=127.0.0.1, LOG_LEVEL=warn, SHUTDOWN_DELAY_MS=0 and every per-org rate limit at
- * 100,000,000 (counted on every request, never blocking), then `overrides`.
+ * 100,000,000 (counted on every request, never blocking; `options.unlimitedPlans` narrows that),
+ * then `overrides`.
  */
-export function appEnv(dataDir: string, pgPort: number, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function appEnv(
+  dataDir: string,
+  pgPort: number,
+  overrides: Record<string, string> = {},
+  options: AppEnvOptions = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of DATABASE_ENV) delete env[name];
+  for (const name of [...DATABASE_ENV, ...(options.remove ?? [])]) delete env[name];
+  const plans = options.unlimitedPlans ?? (['FREE', 'PRO', 'ENTERPRISE'] as const);
   return {
     ...env,
     NODE_ENV: 'development',
@@ -343,9 +403,7 @@ export function appEnv(dataDir: string, pgPort: number, overrides: Record<string
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     SHUTDOWN_DELAY_MS: '0',
-    RATE_LIMIT_FREE_PER_HOUR: '100000000',
-    RATE_LIMIT_PRO_PER_HOUR: '100000000',
-    RATE_LIMIT_ENTERPRISE_PER_HOUR: '100000000',
+    ...Object.fromEntries(plans.map((plan) => [`RATE_LIMIT_${plan}_PER_HOUR`, '100000000'])),
     ...overrides,
   };
 }
@@ -548,6 +606,39 @@ export function embeddedUrl(dataDir: string, pgPort: number, role: EmbeddedRole)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Load generation (autocannon)
+// ---------------------------------------------------------------------------------------------
+
+/** The parts of an autocannon histogram the benches read. */
+export interface CannonHistogram {
+  mean: number;
+  p50: number;
+  p99: number;
+  total: number;
+}
+
+/** The parts of an autocannon result the benches read. */
+export interface CannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+  requests: CannonHistogram;
+  latency: CannonHistogram;
+  statusCodeStats?: Record<string, { count: number }>;
+}
+
+/** One autocannon run with `opts` (url, connections, duration, …); autocannon is loaded on first use. */
+export function runAutocannon(opts: Record<string, unknown>): Promise<CannonResult> {
+  const autocannon = require('autocannon') as (
+    o: Record<string, unknown>,
+    cb: (err: Error | null, result: CannonResult) => void,
+  ) => unknown;
+  return new Promise((done, fail) => autocannon(opts, (err, result) => (err ? fail(err) : done(result))));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Statistics and formatting
 // ---------------------------------------------------------------------------------------------
 
@@ -584,5 +675,12 @@ export const msStr = (v: number | undefined, digits = 1): string =>
 
 /** Busy CPUs with two decimals, "?" when unknown. */
 export const cpuStr = (v: number | undefined): string => (v === undefined ? '?' : v.toFixed(2));
+
+/** Whether the machine was busy (≥ QUIET_BUSY_CPUS) in the sample before a measurement. */
+export const busyMachine = (before: number | undefined): boolean => before !== undefined && before >= QUIET_BUSY_CPUS;
+
+/** A "Busy CPUs before → during" table cell, flagged " (busy machine)" when `busyMachine(before)`. */
+export const busyStr = (before: number | undefined, during: number | undefined): string =>
+  `${cpuStr(before)} → ${cpuStr(during)}${busyMachine(before) ? ' (busy machine)' : ''}`;
 
 export const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

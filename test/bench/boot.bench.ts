@@ -18,34 +18,43 @@
  *                               Runs that started on a busy machine are flagged in the table.
  *   BENCH_NICE (unset)          nice value for the bench, the app and its PostgreSQL (e.g. -10)
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import {
+  alive,
+  appEnv,
+  applyNice,
+  assertPortsFree,
+  BenchResources,
+  busyCpus,
+  busyMachine,
+  busyStr,
+  cpuTicks,
+  envDecimal,
+  envNice,
+  envNumber,
+  installExitHandlers,
+  isPortFree,
+  loadStr,
+  MAIN,
+  postmasterPid,
+  QUIET_BUSY_CPUS,
+  runBench,
+  sleep,
+  spawnApp,
+  stopProcess,
+  waitForQuiet,
+} from './bench-harness';
 
-const ROOT = resolve(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-const RUNS = envInt('BENCH_RUNS', 5);
-const PORT = envInt('BENCH_PORT', 3900);
+const RUNS = envNumber('BENCH_RUNS', 5);
+const PORT = envNumber('BENCH_PORT', 3900);
 const HEALTH_PORT = PORT + 2;
-const PG_PORT = envInt('BENCH_PG_PORT', 5900);
+const PG_PORT = envNumber('BENCH_PG_PORT', 5900);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL || 'debug';
-const BOOT_TIMEOUT_MS = envInt('BENCH_BOOT_TIMEOUT_MS', 60000);
-const STOP_TIMEOUT_MS = envInt('BENCH_STOP_TIMEOUT_MS', 40000);
-const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_MS || 90000);
-if (!Number.isFinite(QUIET_WAIT_MS) || QUIET_WAIT_MS < 0) throw new Error('BENCH_QUIET_WAIT_MS must be >= 0');
-const QUIET_BUSY_CPUS = 0.3;
+const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 60000);
+const STOP_TIMEOUT_MS = envNumber('BENCH_STOP_TIMEOUT_MS', 40000);
+const QUIET_WAIT_MS = envDecimal('BENCH_QUIET_WAIT_MS', 90000, true);
 const POLL_INTERVAL_MS = 20;
 const TARGET_MS = { cold: 15000, warm: 3000 } as const;
 
@@ -83,64 +92,9 @@ interface RunResult {
  * BENCH_NICE (unset = leave priorities alone): nice value for the bench process, the app and the
  * processes it starts (PostgreSQL inherits it), e.g. -10 on a machine shared with other work.
  */
-const NICE = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
+const NICE = envNice();
 
-function applyNice(pid?: number): void {
-  if (NICE === undefined) return;
-  try {
-    setPriority(pid ?? 0, NICE);
-  } catch (err) {
-    console.warn(`could not set nice ${NICE} on ${pid ?? 'the bench'}: ${(err as Error).message}`);
-  }
-}
-
-let tmpRoot: string | undefined;
-let current: { child: ChildProcess; dataDir: string } | undefined;
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
-function cpuTicks(): { busy: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPUs kept busy between two samples (0 … number of CPUs). */
-function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
-  if (!a || !b || b.total === a.total) return undefined;
-  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
-}
-
-/**
- * Waits (bounded) until the machine is nearly idle, since other work on a 2-CPU box skews boot
- * times badly. Returns the busy CPUs of the last 1 s sample and how long we waited.
- */
-async function waitForQuiet(): Promise<{ busy?: number; waitedMs: number }> {
-  const started = Date.now();
-  for (;;) {
-    const a = cpuTicks();
-    await sleep(1000);
-    const busy = busyCpus(a, cpuTicks());
-    const waitedMs = Date.now() - started;
-    if (busy === undefined || busy < QUIET_BUSY_CPUS || waitedMs >= QUIET_WAIT_MS) return { busy, waitedMs };
-  }
-}
+const resources = new BenchResources();
 
 /** GET on loopback; resolves with status and body, or undefined when nothing answers. */
 function probe(path: string): Promise<{ status: number; body: string } | undefined> {
@@ -170,63 +124,6 @@ function failingChecks(body: string): string {
   return JSON.stringify(body.slice(0, 80)).replace(/\|/g, '\\|');
 }
 
-/** PID of the postmaster running on a data directory, if its pid file is there. */
-function postmasterPid(dataDir: string): number | undefined {
-  const file = join(dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return pid > 0 ? pid : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Last-resort cleanup: kill the app we spawned and the (detached) postmaster of its data dir. */
-async function killCurrent(): Promise<void> {
-  if (!current) return;
-  const { child, dataDir } = current;
-  current = undefined;
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  const pid = postmasterPid(dataDir);
-  if (pid && alive(pid)) {
-    try {
-      process.kill(pid, 'SIGINT'); // fast shutdown
-    } catch {
-      /* already gone */
-    }
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
-}
-
-async function cleanup(): Promise<void> {
-  await killCurrent();
-  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
-  tmpRoot = undefined;
-}
-
-function childEnv(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'DATABASE_ADMIN_URL', 'DATABASE_SYSTEM_URL', 'APP_ROLE']) delete env[name];
-  return {
-    ...env,
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(PORT),
-    HEALTH_PORT: String(HEALTH_PORT),
-    EMBEDDED_PG_PORT: String(PG_PORT),
-    DATA_DIR: dataDir,
-    LOG_LEVEL,
-    SHUTDOWN_DELAY_MS: '0',
-  };
-}
-
 function recordLogLine(line: string, spawnEpoch: number, marks: Partial<Record<Milestone, number>>): void {
   const set = (m: Milestone, at: number) => {
     if (marks[m] === undefined) marks[m] = at - spawnEpoch;
@@ -252,45 +149,33 @@ async function bootOnce(kind: Kind, run: number, dataDir: string): Promise<RunRe
   for (const port of [PORT, PG_PORT]) {
     if (!(await isPortFree(port))) throw new Error(`port ${port} is busy before ${kind} run ${run}`);
   }
-  const quiet = await waitForQuiet();
+  const busyBefore = await waitForQuiet(QUIET_WAIT_MS);
   const marks: Partial<Record<Milestone, number>> = {};
-  let output = '';
+  const env = appEnv(
+    dataDir,
+    PG_PORT,
+    { PORT: String(PORT), HEALTH_PORT: String(HEALTH_PORT), LOG_LEVEL },
+    {
+      unlimitedPlans: [],
+    },
+  );
   const ticksAtSpawn = cpuTicks();
   const spawnEpoch = Date.now();
   const started = performance.now();
-  const child = spawn(process.execPath, [MAIN, 'all'], {
-    cwd: ROOT,
-    env: childEnv(dataDir),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  applyNice(child.pid);
-  current = { child, dataDir };
-  let pending = '';
-  const onData = (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    output = (output + text).slice(-20000);
-    pending += text;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) recordLogLine(line.trim(), spawnEpoch, marks);
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | string>((done) =>
-    child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown')),
+  const app = spawnApp(resources, `${kind} run ${run}`, 'all', env, (line) =>
+    recordLogLine(line.trim(), spawnEpoch, marks),
   );
-  let exitedEarly: number | string | undefined;
-  void exited.then((code) => (exitedEarly = code));
+  applyNice(NICE, app.child.pid);
 
   let readyMs: number | undefined;
   let notReadyAnswers = 0;
   let firstNotReady: string | undefined;
   while (readyMs === undefined) {
-    if (exitedEarly !== undefined) {
-      throw new Error(`${kind} run ${run}: app exited (${exitedEarly}) before ready. Output:\n${output}`);
+    if (app.exitCode !== undefined) {
+      throw new Error(`${kind} run ${run}: app exited (${app.exitCode}) before ready. Output:\n${app.output()}`);
     }
     if (performance.now() - started > BOOT_TIMEOUT_MS) {
-      throw new Error(`${kind} run ${run}: not ready within ${BOOT_TIMEOUT_MS} ms. Output:\n${output}`);
+      throw new Error(`${kind} run ${run}: not ready within ${BOOT_TIMEOUT_MS} ms. Output:\n${app.output()}`);
     }
     const answer = await probe('/health/ready');
     if (answer && marks.firstResponse === undefined) marks.firstResponse = Date.now() - spawnEpoch;
@@ -307,17 +192,13 @@ async function bootOnce(kind: Kind, run: number, dataDir: string): Promise<RunRe
   const busyDuring = busyCpus(ticksAtSpawn, cpuTicks());
 
   const stopStarted = performance.now();
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const exitCode = await exited;
-  clearTimeout(timer);
+  const exitCode = await stopProcess(app, STOP_TIMEOUT_MS);
   const stopMs = performance.now() - stopStarted;
   if (exitCode !== 0) {
-    throw new Error(`${kind} run ${run}: exit ${exitCode} after SIGTERM (want 0). Output:\n${output}`);
+    throw new Error(`${kind} run ${run}: exit ${exitCode} after SIGTERM (want 0). Output:\n${app.output()}`);
   }
   const pid = postmasterPid(dataDir);
   if (pid && alive(pid)) throw new Error(`${kind} run ${run}: embedded PostgreSQL (pid ${pid}) still running`);
-  current = undefined;
   return {
     kind,
     run,
@@ -326,7 +207,7 @@ async function bootOnce(kind: Kind, run: number, dataDir: string): Promise<RunRe
     exitCode,
     notReadyAnswers,
     firstNotReady,
-    busyBefore: quiet.busy,
+    busyBefore,
     busyDuring,
     milestones: marks,
   };
@@ -338,12 +219,7 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-const loadStr = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
-const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
-const contended = (r: RunResult) => r.busyBefore !== undefined && r.busyBefore >= QUIET_BUSY_CPUS;
+const contended = (r: RunResult) => busyMachine(r.busyBefore);
 const ms = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v)}`);
 
 function report(results: RunResult[]): boolean {
@@ -354,7 +230,7 @@ function report(results: RunResult[]): boolean {
   );
   console.log('|---|---:|---:|---:|---:|---|---:|---:|---|');
   for (const r of results) {
-    const busy = `${cpu(r.busyBefore)} → ${cpu(r.busyDuring)}${contended(r) ? ' (busy machine)' : ''}`;
+    const busy = busyStr(r.busyBefore, r.busyDuring);
     console.log(
       `| ${r.kind} | ${r.run} | ${ms(r.readyMs)} | ${ms(r.milestones.nestListening)} | ${r.notReadyAnswers} | ` +
         `${r.firstNotReady ?? '—'} | ${ms(r.stopMs)} | ${r.exitCode} | ${busy} |`,
@@ -400,13 +276,9 @@ function report(results: RunResult[]): boolean {
 
 async function main(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  for (const port of [PORT, HEALTH_PORT, PG_PORT]) {
-    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_PG_PORT`);
-  }
-  applyNice();
-  tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-boot-'));
-  // PostgreSQL runs as the `postgres` OS user when we are root: it must traverse this directory.
-  chmodSync(tmpRoot, 0o755);
+  await assertPortsFree([PORT, HEALTH_PORT, PG_PORT], 'set BENCH_PORT / BENCH_PG_PORT');
+  applyNice(NICE);
+  const tmpRoot = resources.makeTempRoot('calmops-bench-boot-');
   console.log(
     `boot bench: ${RUNS} cold + ${RUNS} warm runs, node ${process.version}, ${cpus().length} CPU(s), ` +
       `LOG_LEVEL=${LOG_LEVEL}, READINESS_CACHE_MS=${process.env.READINESS_CACHE_MS || 'default'}, ` +
@@ -424,7 +296,7 @@ async function main(): Promise<void> {
   };
   let warmDir = '';
   for (let i = 1; i <= RUNS; i++) {
-    const dir = join(tmpRoot, `cold-${i}`);
+    const dir = resources.dataDir(tmpRoot, `cold-${i}`);
     log(await bootOnce('cold', i, dir));
     // The last cold run's data directory is the one the warm runs restart on.
     if (i < RUNS) rmSync(dir, { recursive: true, force: true });
@@ -437,28 +309,13 @@ async function main(): Promise<void> {
   if (busyRuns) console.log(`\n${busyRuns} run(s) started while other processes kept the machine busy.`);
   console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
   if (!ok) console.log('\nA median missed its target.');
-  await cleanup();
+  await resources.cleanup();
   process.exitCode = ok ? 0 : 1;
 }
 
-const watchdog = setTimeout(
-  () => {
-    console.error('boot bench: overall time limit reached');
-    void cleanup().finally(() => process.exit(1));
-  },
+installExitHandlers(
+  'boot bench',
+  resources,
   RUNS * 2 * (BOOT_TIMEOUT_MS + STOP_TIMEOUT_MS + QUIET_WAIT_MS + 2000) + 30000,
 );
-watchdog.unref();
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`boot bench: ${signal}, cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-main().catch(async (err: Error) => {
-  console.error(`boot bench failed: ${err.message}`);
-  await cleanup();
-  process.exit(1);
-});
+runBench('boot bench', resources, main);

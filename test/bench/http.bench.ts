@@ -25,34 +25,37 @@
  */
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-const autocannon = require('autocannon') as (
-  opts: Record<string, unknown>,
-  cb: (err: Error | null, result: CannonResult) => void,
-) => unknown;
-
-interface Histogram {
-  mean: number;
-  p50: number;
-  p99: number;
-  total: number;
-}
-
-interface CannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  requests: Histogram;
-  latency: Histogram;
-}
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import {
+  appEnv,
+  applyNice,
+  assertPortsFree,
+  BenchResources,
+  busyCpus,
+  busyStr,
+  CannonResult,
+  cpuTicks,
+  envDecimal,
+  envNice,
+  fmt,
+  httpRequest,
+  installExitHandlers,
+  loadStr,
+  MAIN,
+  mean,
+  processCpuMs,
+  procStat,
+  ROOT,
+  runAutocannon,
+  runBench,
+  spawnApp,
+  Spawned,
+  stopProcess,
+  waitForQuiet,
+  waitForReady,
+} from './bench-harness';
 
 // ---------------------------------------------------------------------------------------------
 // The bare app (runs in the child process started with --serve-bare <port>)
@@ -85,31 +88,18 @@ async function serveBare(port: number): Promise<void> {
 // The bench (parent process)
 // ---------------------------------------------------------------------------------------------
 
-const ROOT = resolve(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
-const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50);
-const DURATION_S = envNumber('BENCH_DURATION', 10);
-const WARMUP_S = envNumber('BENCH_WARMUP', 2);
-const ROUNDS = envNumber('BENCH_ROUNDS', 2);
-const PIPELINING = envNumber('BENCH_PIPELINING', 1);
-const PORT = envNumber('BENCH_PORT', 3910);
+const CONNECTIONS = envDecimal('BENCH_CONNECTIONS', 50);
+const DURATION_S = envDecimal('BENCH_DURATION', 10);
+const WARMUP_S = envDecimal('BENCH_WARMUP', 2);
+const ROUNDS = envDecimal('BENCH_ROUNDS', 2);
+const PIPELINING = envDecimal('BENCH_PIPELINING', 1);
+const PORT = envDecimal('BENCH_PORT', 3910);
 const HEALTH_PORT = PORT + 2;
-const BARE_PORT = envNumber('BENCH_BARE_PORT', 3911);
-const PG_PORT = envNumber('BENCH_PG_PORT', 5910);
-const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 60000);
+const BARE_PORT = envDecimal('BENCH_BARE_PORT', 3911);
+const PG_PORT = envDecimal('BENCH_PG_PORT', 5910);
+const BOOT_TIMEOUT_MS = envDecimal('BENCH_BOOT_TIMEOUT_MS', 60000);
 const STOP_TIMEOUT_MS = 40000;
-const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_MS || 90000);
-if (!Number.isFinite(QUIET_WAIT_MS) || QUIET_WAIT_MS < 0) throw new Error('BENCH_QUIET_WAIT_MS must be >= 0');
-const QUIET_BUSY_CPUS = 0.3;
+const QUIET_WAIT_MS = envDecimal('BENCH_QUIET_WAIT_MS', 90000, true);
 
 const TARGETS = {
   live: { label: 'CalmOps GET /health/live', url: `http://127.0.0.1:${PORT}/health/live` },
@@ -129,152 +119,34 @@ interface Measurement {
   cpuUsPerRequest?: number;
 }
 
-interface Spawned {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | string>;
-  exitCode?: number | string;
-}
-
 /**
  * BENCH_NICE (unset = leave priorities alone): nice value for the bench process, the app and the
  * processes it starts (PostgreSQL inherits it), e.g. -10 on a machine shared with other work.
  */
-const NICE = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
+const NICE = envNice();
 
-function applyNice(pid?: number): void {
-  if (NICE === undefined) return;
-  try {
-    setPriority(pid ?? 0, NICE);
-  } catch (err) {
-    console.warn(`could not set nice ${NICE} on ${pid ?? 'the bench'}: ${(err as Error).message}`);
-  }
-}
-
-let tmpRoot: string | undefined;
-const children: Spawned[] = [];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
-function cpuTicks(): { busy: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPUs kept busy between two samples (0 … number of CPUs). */
-function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
-  if (!a || !b || b.total === a.total) return undefined;
-  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
-}
-
-let clockTicks: number | undefined;
+const resources = new BenchResources();
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux); else undefined. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1000; // utime, stime
-  } catch {
-    return undefined;
-  }
+function serverCpuMs(pid: number | undefined): number | undefined {
+  return pid && procStat(pid) ? processCpuMs(pid) : undefined;
 }
 
-/** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
-async function waitForQuiet(): Promise<number | undefined> {
-  const started = Date.now();
-  for (;;) {
-    const a = cpuTicks();
-    await sleep(1000);
-    const busy = busyCpus(a, cpuTicks());
-    if (busy === undefined || busy < QUIET_BUSY_CPUS || Date.now() - started >= QUIET_WAIT_MS) return busy;
-  }
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-function get(url: string): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((done) => {
-    const req = request(url, { agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.once('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('timeout', () => req.destroy());
-    req.once('error', () => done(undefined));
-    req.end();
-  });
-}
-
-function track(name: string, child: ChildProcess): Spawned {
-  applyNice(child.pid);
-  let out = '';
-  const keep = (c: Buffer) => (out = (out + c.toString('utf8')).slice(-20000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const spawned: Spawned = {
-    name,
-    child,
-    output: () => out,
-    exited: new Promise((done) => child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown'))),
-  };
-  void spawned.exited.then((code) => (spawned.exitCode = code));
-  children.push(spawned);
-  return spawned;
-}
-
-async function waitFor(spawned: Spawned, url: string, what: string): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (spawned.exitCode !== undefined) {
-      throw new Error(`${spawned.name} exited (${spawned.exitCode}) before ${what}. Output:\n${spawned.output()}`);
-    }
-    if (Date.now() - started > BOOT_TIMEOUT_MS) {
-      throw new Error(`${spawned.name}: no ${what} within ${BOOT_TIMEOUT_MS} ms. Output:\n${spawned.output()}`);
-    }
-    if ((await get(url))?.status === 200) return;
-    await sleep(50);
-  }
+function get(url: string) {
+  const { port, pathname } = new URL(url);
+  return httpRequest({ port: Number(port), method: 'GET', path: pathname, timeoutMs: 2000 });
 }
 
 function startApp(dataDir: string): Spawned {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'DATABASE_ADMIN_URL', 'DATABASE_SYSTEM_URL', 'APP_ROLE']) delete env[name];
-  const child = spawn(process.execPath, [MAIN, 'all'], {
-    cwd: ROOT,
-    env: {
-      ...env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: String(PORT),
-      HEALTH_PORT: String(HEALTH_PORT),
-      EMBEDDED_PG_PORT: String(PG_PORT),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_DELAY_MS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return track('CalmOps app', child);
+  const env = appEnv(
+    dataDir,
+    PG_PORT,
+    { PORT: String(PORT), HEALTH_PORT: String(HEALTH_PORT) },
+    { unlimitedPlans: [] },
+  );
+  const app = spawnApp(resources, 'CalmOps app', 'all', env);
+  applyNice(NICE, app.child.pid);
+  return app;
 }
 
 function startBare(): Spawned {
@@ -283,68 +155,15 @@ function startBare(): Spawned {
     ['-r', require.resolve('ts-node/register/transpile-only'), __filename, '--serve-bare', String(BARE_PORT)],
     { cwd: ROOT, env: process.env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
-  return track('bare Nest app', child);
-}
-
-async function stop(spawned: Spawned): Promise<number | string> {
-  if (spawned.exitCode === undefined) spawned.child.kill('SIGTERM');
-  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const code = await spawned.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-function postmasterPid(dataDir: string): number | undefined {
-  const file = join(dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return pid > 0 ? pid : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function cleanup(): Promise<void> {
-  for (const c of children) if (c.exitCode === undefined) c.child.kill('SIGKILL');
-  if (tmpRoot) {
-    // The embedded PostgreSQL is detached from the app: stop it if the app could not.
-    const pid = postmasterPid(join(tmpRoot, 'data'));
-    if (pid && alive(pid)) {
-      try {
-        process.kill(pid, 'SIGINT');
-      } catch {
-        /* gone */
-      }
-      for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
-    }
-    rmSync(tmpRoot, { recursive: true, force: true });
-    tmpRoot = undefined;
-  }
+  applyNice(NICE, child.pid);
+  return resources.track('bare Nest app', child);
 }
 
 function cannon(url: string, durationS: number): Promise<CannonResult> {
-  return new Promise((done, fail) => {
-    autocannon({ url, connections: CONNECTIONS, duration: durationS, pipelining: PIPELINING }, (err, result) =>
-      err ? fail(err) : done(result),
-    );
-  });
+  return runAutocannon({ url, connections: CONNECTIONS, duration: durationS, pipelining: PIPELINING });
 }
 
-const loadStr = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
-const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
 const us = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(0));
-const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function report(measurements: Measurement[]): boolean {
   console.log(
@@ -358,9 +177,7 @@ function report(measurements: Measurement[]): boolean {
   console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const m of measurements) {
     const r = m.result;
-    const busy =
-      `${cpu(m.busyBefore)} → ${cpu(m.busyDuring)}` +
-      (m.busyBefore !== undefined && m.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
+    const busy = busyStr(m.busyBefore, m.busyDuring);
     console.log(
       `| ${m.round} | ${m.slot} | ${TARGETS[m.target].label} | ${fmt(r.requests.mean)} | ${fmt(r.latency.p50, 2)} | ` +
         `${fmt(r.latency.p99, 2)} | ${us(m.cpuUsPerRequest)} | ${fmt(r['2xx'])} | ${r.non2xx} | ${r.errors} | ` +
@@ -408,22 +225,19 @@ function report(measurements: Measurement[]): boolean {
 
 async function bench(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  for (const port of [PORT, HEALTH_PORT, BARE_PORT, PG_PORT]) {
-    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_BARE_PORT / ...`);
-  }
-  applyNice();
-  tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-http-'));
-  chmodSync(tmpRoot, 0o755); // the postgres OS user (when we are root) must traverse it
+  await assertPortsFree([PORT, HEALTH_PORT, BARE_PORT, PG_PORT], 'set BENCH_PORT / BENCH_BARE_PORT / ...');
+  applyNice(NICE);
+  const tmpRoot = resources.makeTempRoot('calmops-bench-http-');
   console.log(
     `http bench: node ${process.version}, ${cpus().length} CPU(s); ${CONNECTIONS} connections, ` +
       `${DURATION_S} s per measurement after ${WARMUP_S} s warm-up, ${ROUNDS} round(s); ` +
       `load average ${loadStr()}; nice ${NICE ?? 'unchanged'}`,
   );
 
-  const app = startApp(join(tmpRoot, 'data'));
+  const app = startApp(resources.dataDir(tmpRoot));
   const bare = startBare();
-  await waitFor(app, `http://127.0.0.1:${PORT}/health/ready`, 'readiness');
-  await waitFor(bare, TARGETS.bare.url, 'GET /bare 200');
+  await waitForReady(app, PORT, BOOT_TIMEOUT_MS);
+  await waitForReady(bare, BARE_PORT, BOOT_TIMEOUT_MS, undefined, '/bare');
   for (const target of ['live', 'bare'] as Target[]) {
     const answer = await get(TARGETS[target].url);
     console.log(`${target}: ${answer?.status} ${answer?.body}`);
@@ -433,13 +247,13 @@ async function bench(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     const order: Target[] = round % 2 ? ['live', 'bare'] : ['bare', 'live'];
     for (const [i, target] of order.entries()) {
-      const busyBefore = await waitForQuiet();
+      const busyBefore = await waitForQuiet(QUIET_WAIT_MS);
       await cannon(TARGETS[target].url, WARMUP_S);
       const server = target === 'live' ? app : bare;
       const ticks = cpuTicks();
-      const cpuBefore = processCpuMs(server.child.pid);
+      const cpuBefore = serverCpuMs(server.child.pid);
       const result = await cannon(TARGETS[target].url, DURATION_S);
-      const cpuAfter = processCpuMs(server.child.pid);
+      const cpuAfter = serverCpuMs(server.child.pid);
       const busyDuring = busyCpus(ticks, cpuTicks());
       const completed = result['2xx'] + result.non2xx;
       const cpuUsPerRequest =
@@ -460,11 +274,11 @@ async function bench(): Promise<void> {
 
   const ok = report(measurements);
   console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
-  const codes = { app: await stop(app), bare: await stop(bare) };
+  const codes = { app: await stopProcess(app, STOP_TIMEOUT_MS), bare: await stopProcess(bare, STOP_TIMEOUT_MS) };
   if (codes.app !== 0 || codes.bare !== 0) {
     throw new Error(`exit codes after SIGTERM: app ${codes.app}, bare ${codes.bare} (want 0). ${app.output()}`);
   }
-  await cleanup();
+  await resources.cleanup();
   if (!ok) {
     console.log('\nFAILED: some responses were non-2xx or errored (see tables).');
     process.exitCode = 1;
@@ -478,23 +292,10 @@ if (process.argv.includes('--serve-bare')) {
     process.exit(1);
   });
 } else {
-  const watchdog = setTimeout(
-    () => {
-      console.error('http bench: overall time limit reached');
-      void cleanup().finally(() => process.exit(1));
-    },
+  installExitHandlers(
+    'http bench',
+    resources,
     2 * BOOT_TIMEOUT_MS + ROUNDS * 2 * ((WARMUP_S + DURATION_S + 15) * 1000 + QUIET_WAIT_MS) + 2 * STOP_TIMEOUT_MS,
   );
-  watchdog.unref();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.error(`http bench: ${signal}, cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-  bench().catch(async (err: Error) => {
-    console.error(`http bench failed: ${err.message}`);
-    await cleanup();
-    process.exit(1);
-  });
+  runBench('http bench', resources, bench);
 }

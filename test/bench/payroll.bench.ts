@@ -25,35 +25,45 @@
  * BENCH_PG_PORT (5930), BENCH_BOOT_TIMEOUT_MS (90000), BENCH_QUIET_WAIT_MS (30000: before each
  * run and reference wait up to this long for other processes to use < 0.3 CPU over 1 s).
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { Client } from 'pg';
-
-const ROOT = resolve(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
-
-function envNumber(name: string, fallback: number, allowZero = false): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
-}
+import {
+  appEnv,
+  assertPortsFree,
+  BenchResources,
+  busyStr,
+  cpuStr,
+  EmbeddedRole,
+  embeddedUrl,
+  envIntList,
+  envNumber,
+  fmt,
+  httpRequest,
+  installExitHandlers,
+  loadStr,
+  MAIN,
+  postgresCpuMs,
+  postmasterPid,
+  processCpuMs,
+  readDemoCredentials,
+  runBench,
+  selfCpuMs,
+  sleep,
+  spawnApp,
+  Spawned,
+  startCpuSample,
+  statusMb,
+  stopPostmaster,
+  stopProcess,
+  waitForQuiet,
+  waitForReady,
+} from './bench-harness';
 
 const TICKETS = envNumber('BENCH_TICKETS', 100_000);
 const DRIVERS = envNumber('BENCH_DRIVERS', 500);
-const CHECKPOINTS = (process.env.BENCH_CHECKPOINTS || '10,1000').split(',').map((v) => {
-  const n = Number(v.trim());
-  if (!Number.isInteger(n) || n < 1 || n > 4000) throw new Error(`BENCH_CHECKPOINTS: bad size "${v}" (1..4000)`);
-  return n;
-});
+const CHECKPOINTS = envIntList('BENCH_CHECKPOINTS', '10,1000', 1, 4000);
 const POLL_MS = envNumber('BENCH_POLL_MS', 200);
 const RSS_SAMPLE_MS = envNumber('BENCH_RSS_SAMPLE_MS', 200);
 const METRICS_SAMPLE_MS = 1000;
@@ -65,7 +75,6 @@ const PG_PORT = envNumber('BENCH_PG_PORT', 5930);
 const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 90_000);
 const STOP_TIMEOUT_MS = 40_000;
 const QUIET_WAIT_MS = envNumber('BENCH_QUIET_WAIT_MS', 30_000, true);
-const QUIET_BUSY_CPUS = 0.3;
 const GOAL_RATIO = 0.5;
 const GOAL_RATIO_AT = 1000;
 const GOAL_RSS_MB = 250;
@@ -130,171 +139,21 @@ interface HeapSample {
   externalMb: number;
 }
 
-interface Spawned {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | string>;
-  exitCode?: number | string;
-}
+const resources = new BenchResources();
 
-let tmpRoot: string | undefined;
-const children: Spawned[] = [];
-const clients: Client[] = [];
-const dataDirs: string[] = [];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
-function cpuTicks(): { busy: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPUs kept busy between two samples (0 … number of CPUs). */
-function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
-  if (!a || !b || b.total === a.total) return undefined;
-  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
-}
-
-/** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
-async function waitForQuiet(): Promise<number | undefined> {
-  const started = Date.now();
-  for (;;) {
-    const a = cpuTicks();
-    await sleep(1000);
-    const busy = busyCpus(a, cpuTicks());
-    if (busy === undefined || busy < QUIET_BUSY_CPUS || Date.now() - started >= QUIET_WAIT_MS) return busy;
-  }
-}
-
-const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
-
-function procStat(pid: number): string[] | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function processCpuMs(pid: number, withChildren = false): number {
-  const f = procStat(pid);
-  if (!f) return 0;
-  // After the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-  const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
-  return ticks * CLOCK_TICK_MS;
-}
-
-/** CPU ms of the embedded PostgreSQL: the postmaster, its exited children and its live backends. */
-function postgresCpuMs(postmaster: number | undefined): number {
-  if (!postmaster) return 0;
-  let total = processCpuMs(postmaster, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const f = procStat(Number(entry));
-    if (f && Number(f[1]) === postmaster) total += processCpuMs(Number(entry));
-  }
-  return total;
-}
-
-/** A field of /proc/<pid>/status in MB (VmRSS, VmHWM); 0 when the process is gone. */
-function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-function http(
-  method: 'GET' | 'POST',
-  path: string,
-  headers: Record<string, string> = {},
-  body?: unknown,
-): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((done) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: PORT,
-        path,
-        method,
-        agent: false,
-        timeout: 10_000,
-        headers: payload ? { ...headers, 'content-type': 'application/json' } : headers,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.once('end', () => done({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.once('timeout', () => req.destroy());
-    req.once('error', () => done(undefined));
-    req.end(payload);
-  });
-}
-
-function track(name: string, child: ChildProcess): Spawned {
-  let out = '';
-  const keep = (c: Buffer) => (out = (out + c.toString('utf8')).slice(-20000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const spawned: Spawned = {
-    name,
-    child,
-    output: () => out,
-    exited: new Promise((done) => child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown'))),
-  };
-  void spawned.exited.then((code) => (spawned.exitCode = code));
-  children.push(spawned);
-  return spawned;
+function http(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}, body?: unknown) {
+  return httpRequest({ port: PORT, method, path, headers, body });
 }
 
 function startApp(dataDir: string, checkpoint: number): Spawned {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'DATABASE_ADMIN_URL', 'DATABASE_SYSTEM_URL', 'APP_ROLE']) delete env[name];
-  const child = spawn(process.execPath, [MAIN, 'all'], {
-    cwd: ROOT,
-    env: {
-      ...env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: String(PORT),
-      HEALTH_PORT: String(HEALTH_PORT),
-      EMBEDDED_PG_PORT: String(PG_PORT),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_DELAY_MS: '0',
-      PAYROLL_CHECKPOINT_EVERY: String(checkpoint),
-      // The polling below must never meet the rate limiter.
-      RATE_LIMIT_PRO_PER_HOUR: '100000000',
-      RATE_LIMIT_FREE_PER_HOUR: '100000000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return track(`CalmOps app (checkpoint ${checkpoint})`, child);
+  const env = appEnv(
+    dataDir,
+    PG_PORT,
+    { PORT: String(PORT), HEALTH_PORT: String(HEALTH_PORT), PAYROLL_CHECKPOINT_EVERY: String(checkpoint) },
+    // The polling below must never meet the rate limiter.
+    { unlimitedPlans: ['PRO', 'FREE'] },
+  );
+  return spawnApp(resources, `CalmOps app (checkpoint ${checkpoint})`, 'all', env);
 }
 
 /** The app's memory as prom-client reports it on /metrics (public, never rate-limited). */
@@ -313,99 +172,14 @@ async function scrapeHeap(): Promise<HeapSample | undefined> {
   };
 }
 
-async function waitForApp(app: Spawned, dataDir: string): Promise<{ org_id: string; api_key: string }> {
-  const started = Date.now();
-  const file = join(dataDir, 'demo-credentials.json');
-  for (;;) {
-    if (app.exitCode !== undefined) {
-      throw new Error(`${app.name} exited (${app.exitCode}) before it was ready. Output:\n${app.output()}`);
-    }
-    if (Date.now() - started > BOOT_TIMEOUT_MS) {
-      throw new Error(`${app.name}: not ready within ${BOOT_TIMEOUT_MS} ms. Output:\n${app.output()}`);
-    }
-    if (existsSync(file) && (await http('GET', '/health/ready'))?.status === 200) {
-      try {
-        const creds = JSON.parse(readFileSync(file, 'utf8')) as { org_id?: string; api_key?: string };
-        if (creds.org_id && creds.api_key) return { org_id: creds.org_id, api_key: creds.api_key };
-      } catch {
-        /* being written: try again */
-      }
-    }
-    await sleep(100);
-  }
+function connect(dataDir: string, role: EmbeddedRole): Promise<Client> {
+  return resources.connect(embeddedUrl(dataDir, PG_PORT, role), 'calmops:bench-payroll');
 }
-
-async function stop(spawned: Spawned): Promise<number | string> {
-  if (spawned.exitCode === undefined) spawned.child.kill('SIGTERM');
-  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const code = await spawned.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-function postmasterPid(dataDir: string): number | undefined {
-  const file = join(dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return pid > 0 ? pid : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function stopPostmaster(dataDir: string): Promise<void> {
-  const pid = postmasterPid(dataDir);
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGINT'); // fast shutdown
-  } catch {
-    /* gone */
-  }
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-}
-
-async function cleanup(): Promise<void> {
-  await Promise.allSettled(clients.splice(0).map((c) => c.end()));
-  for (const c of children) if (c.exitCode === undefined) c.child.kill('SIGKILL');
-  // The embedded PostgreSQL is detached from the app: stop it if the app could not.
-  for (const dir of dataDirs.splice(0)) await stopPostmaster(dir);
-  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
-  tmpRoot = undefined;
-}
-
-async function connect(url: string): Promise<Client> {
-  const client = new Client({ connectionString: url, application_name: 'calmops:bench-payroll' });
-  await client.connect();
-  clients.push(client);
-  return client;
-}
-
-async function release(client: Client): Promise<void> {
-  clients.splice(clients.indexOf(client), 1);
-  await client.end();
-}
-
-function secretsOf(dataDir: string): { superuser: string; owner: string } {
-  return JSON.parse(readFileSync(join(dataDir, 'embedded-postgres-secrets.json'), 'utf8')) as {
-    superuser: string;
-    owner: string;
-  };
-}
-
-const pgUrl = (user: string, password: string) =>
-  `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${PG_PORT}/calmops`;
 
 /** Drivers (pay types in rotation) and tickets spread over PERIOD, as in the e2e payroll seed. */
 async function seed(dataDir: string, orgId: string): Promise<number> {
   const started = performance.now();
-  const su = await connect(pgUrl('postgres', secretsOf(dataDir).superuser));
+  const su = await connect(dataDir, 'superuser');
   try {
     await su.query(
       `INSERT INTO payroll_drivers (org_id, name, pay_type, rate, overtime_exempt)
@@ -427,7 +201,7 @@ async function seed(dataDir: string, orgId: string): Promise<number> {
     );
     await su.query('ANALYZE payroll_drivers, payroll_tickets');
   } finally {
-    await release(su);
+    await resources.release(su);
   }
   return performance.now() - started;
 }
@@ -437,7 +211,7 @@ async function seed(dataDir: string, orgId: string): Promise<number> {
  * `batch` rows, one transaction per batch, into a scratch table created here and dropped after.
  */
 async function rawInsert(dataDir: string, orgId: string, batch: number, variant: RawResult['variant']) {
-  const owner = await connect(pgUrl('calmops_owner', secretsOf(dataDir).owner));
+  const owner = await connect(dataDir, 'owner');
   const table = `bench_scratch_run_lines_${variant}`;
   try {
     await owner.query(`DROP TABLE IF EXISTS ${table}`);
@@ -503,7 +277,7 @@ async function rawInsert(dataDir: string, orgId: string, batch: number, variant:
     return { variant, batch, rows: n, ms };
   } finally {
     await owner.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-    await release(owner);
+    await resources.release(owner);
   }
 }
 
@@ -523,10 +297,7 @@ interface Profile {
  * security as in the app), after the run, with nothing changed (rolled back).
  */
 async function profileQueries(dataDir: string, orgId: string, runId: string, checkpoint: number): Promise<Profile> {
-  const runtime = (
-    JSON.parse(readFileSync(join(dataDir, 'embedded-postgres-secrets.json'), 'utf8')) as { runtime: string }
-  ).runtime;
-  const c = await connect(pgUrl('calmops_app', runtime));
+  const c = await connect(dataDir, 'runtime');
   try {
     await c.query('BEGIN');
     await c.query(`select set_config('app.current_org', $1, true)`, [orgId]);
@@ -577,25 +348,22 @@ async function profileQueries(dataDir: string, orgId: string, runId: string, che
     return { pageAsWrittenMs, pageByColumnMs, flagUpdateMs, reflaggedLines: n };
   } finally {
     await c.query('ROLLBACK').catch(() => undefined);
-    await release(c);
+    await resources.release(c);
   }
 }
 
-async function phase(checkpoint: number): Promise<PhaseResult> {
-  for (const port of [PORT, HEALTH_PORT, PG_PORT]) {
-    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_PG_PORT`);
-  }
-  const dataDir = join(tmpRoot!, `checkpoint-${checkpoint}`);
-  dataDirs.push(dataDir);
+async function phase(tmpRoot: string, checkpoint: number): Promise<PhaseResult> {
+  await assertPortsFree([PORT, HEALTH_PORT, PG_PORT], 'set BENCH_PORT / BENCH_PG_PORT');
+  const dataDir = resources.dataDir(tmpRoot, `checkpoint-${checkpoint}`);
   const app = startApp(dataDir, checkpoint);
-  const creds = await waitForApp(app, dataDir);
+  const creds = await waitForReady(app, PORT, BOOT_TIMEOUT_MS, () => readDemoCredentials(dataDir));
   const appPid = app.child.pid!;
   const pgPid = postmasterPid(dataDir);
   const seedMs = await seed(dataDir, creds.org_id);
   console.log(`checkpoint ${checkpoint}: seeded ${DRIVERS} drivers and ${TICKETS} tickets in ${fmt(seedMs)} ms`);
   const headers = { 'x-api-key': creds.api_key };
 
-  const busyBefore = await waitForQuiet();
+  const busyBefore = await waitForQuiet(QUIET_WAIT_MS);
   const rssBeforeMb = statusMb(appPid, 'VmRSS');
   let rssPeakMb = rssBeforeMb;
   let rssTicketPhaseMb = rssBeforeMb;
@@ -616,8 +384,11 @@ async function phase(checkpoint: number): Promise<PhaseResult> {
       await sleep(METRICS_SAMPLE_MS);
     }
   })();
-  const cpuBefore = { app: processCpuMs(appPid), pg: postgresCpuMs(pgPid), bench: process.cpuUsage() };
-  const ticks = cpuTicks();
+  const stopCpu = startCpuSample({
+    app: () => processCpuMs(appPid),
+    pg: () => postgresCpuMs(pgPid),
+    bench: selfCpuMs,
+  });
   const t0 = performance.now();
   let run: RunDto | undefined;
   let runningMs: number | undefined;
@@ -676,13 +447,7 @@ async function phase(checkpoint: number): Promise<PhaseResult> {
   }
   const wallMs = performance.now() - t0;
   if (!run) throw new Error('unreachable: the poll loop ended without a run');
-  const busyDuring = busyCpus(ticks, cpuTicks());
-  const benchUsage = process.cpuUsage(cpuBefore.bench);
-  const cpuMs = {
-    app: processCpuMs(appPid) - cpuBefore.app,
-    pg: postgresCpuMs(pgPid) - cpuBefore.pg,
-    bench: (benchUsage.user + benchUsage.system) / 1000,
-  };
+  const { busyCpus: busyDuring, ms: cpuMs } = stopCpu();
   rssPeakMb = Math.max(rssPeakMb, statusMb(appPid, 'VmRSS'));
   const hwmMb = statusMb(appPid, 'VmHWM');
   console.log(
@@ -690,7 +455,7 @@ async function phase(checkpoint: number): Promise<PhaseResult> {
       `${run.progress.total_tickets}, peak RSS ${fmt(rssPeakMb)} MB`,
   );
 
-  const rawBusyBefore = await waitForQuiet();
+  const rawBusyBefore = await waitForQuiet(QUIET_WAIT_MS);
   const profile = await profileQueries(dataDir, creds.org_id, run.job_id, checkpoint);
   const raw: RawResult[] = [];
   for (const variant of RAW_INDEXED ? (['plain', 'indexed'] as const) : (['plain'] as const)) {
@@ -699,11 +464,11 @@ async function phase(checkpoint: number): Promise<PhaseResult> {
     console.log(`raw ${variant}, batches of ${checkpoint}: ${fmt(r.ms)} ms (${fmt((r.rows * 1000) / r.ms)} rows/s)`);
   }
 
-  const code = await stop(app);
+  const code = await stopProcess(app, STOP_TIMEOUT_MS);
   if (code !== 0) throw new Error(`app exit code after SIGTERM: ${code} (want 0). ${app.output()}`);
   await stopPostmaster(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
-  dataDirs.splice(dataDirs.indexOf(dataDir), 1);
+  resources.dataDirs.splice(resources.dataDirs.indexOf(dataDir), 1);
   return {
     checkpoint,
     seedMs,
@@ -728,12 +493,6 @@ async function phase(checkpoint: number): Promise<PhaseResult> {
   };
 }
 
-const loadStr = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
-const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
-const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
 const secs = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(1));
 
 interface Rates {
@@ -770,9 +529,7 @@ function report(results: PhaseResult[]): boolean {
   );
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
   for (const r of results) {
-    const busy =
-      `${cpu(r.busyBefore)} → ${cpu(r.busyDuring)}` +
-      (r.busyBefore !== undefined && r.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
+    const busy = busyStr(r.busyBefore, r.busyDuring);
     const ours = (r.cpuMs.app + r.cpuMs.pg + r.cpuMs.bench) / r.wallMs;
     const others = r.busyDuring === undefined ? undefined : Math.max(0, r.busyDuring - ours);
     const processed = r.timedOut?.processed ?? r.run.progress.processed_tickets;
@@ -790,7 +547,7 @@ function report(results: PhaseResult[]): boolean {
         `${fmt(r.run.progress.total_tickets)} | ${fmt(r.run.flags.blocking)} / ${fmt(r.run.flags.warning)} | ` +
         `${done} | ${x.run === undefined ? '—' : fmt(x.run)} | ${secs(r.runningMs)} | ${ticketPhase} | ` +
         `${x.ticketPhase === undefined ? '—' : fmt(x.ticketPhase)} | ${secs(x.finalizeMs)} | ` +
-        `${secs(r.cpuMs.app)} | ${secs(r.cpuMs.pg)} | ${busy} | ${cpu(others)} |`,
+        `${secs(r.cpuMs.app)} | ${secs(r.cpuMs.pg)} | ${busy} | ${cpuStr(others)} |`,
     );
   }
   console.log(
@@ -812,7 +569,7 @@ function report(results: PhaseResult[]): boolean {
       const label = x.variant === 'plain' ? 'no keys, no indexes' : 'PK + unique + 2 indexes (INCLUDING ALL)';
       console.log(
         `| ${fmt(x.batch)} | ${label} | ${secs(x.ms)} | ${fmt(rate)} | ` +
-          `${runRate === undefined ? '— (run not done)' : (runRate / rate).toFixed(2)} | ${cpu(r.rawBusyBefore)} |`,
+          `${runRate === undefined ? '— (run not done)' : (runRate / rate).toFixed(2)} | ${cpuStr(r.rawBusyBefore)} |`,
       );
     }
   }
@@ -881,39 +638,25 @@ function report(results: PhaseResult[]): boolean {
 
 async function bench(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-payroll-'));
-  chmodSync(tmpRoot, 0o755); // the postgres OS user (when we are root) must traverse it
+  const tmpRoot = resources.makeTempRoot('calmops-bench-payroll-');
   console.log(
     `payroll bench: node ${process.version}, ${cpus().length} CPU(s); ${fmt(TICKETS)} tickets, ${DRIVERS} drivers, ` +
       `checkpoints ${CHECKPOINTS.join(', ')}; load average ${loadStr()}`,
   );
   const results: PhaseResult[] = [];
-  for (const checkpoint of CHECKPOINTS) results.push(await phase(checkpoint));
+  for (const checkpoint of CHECKPOINTS) results.push(await phase(tmpRoot, checkpoint));
   const ok = report(results);
   console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
-  await cleanup();
+  await resources.cleanup();
   if (!ok) {
     console.log('\nFAILED: a run did not complete with every ticket processed within its budget (see tables).');
     process.exitCode = 1;
   }
 }
 
-const watchdog = setTimeout(
-  () => {
-    console.error('payroll bench: overall time limit reached');
-    void cleanup().finally(() => process.exit(1));
-  },
+installExitHandlers(
+  'payroll bench',
+  resources,
   CHECKPOINTS.length * (BOOT_TIMEOUT_MS + RUN_TIMEOUT_MS + 2 * QUIET_WAIT_MS + STOP_TIMEOUT_MS + 240_000),
 );
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`payroll bench: ${signal}, cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-bench().catch(async (err: Error) => {
-  console.error(`payroll bench failed: ${err.message}`);
-  await cleanup();
-  process.exit(1);
-});
+runBench('payroll bench', resources, bench);

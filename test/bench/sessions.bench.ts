@@ -45,49 +45,43 @@
  * BENCH_PG_PORT (5940), BENCH_BOOT_TIMEOUT_MS (90000), BENCH_QUIET_WAIT_MS (10000: before each
  * measurement wait up to this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { cpus } from 'node:os';
 import { Client } from 'pg';
-
-const autocannon = require('autocannon') as (
-  opts: Record<string, unknown>,
-  cb: (err: Error | null, result: CannonResult) => void,
-) => unknown;
-
-interface Histogram {
-  mean: number;
-  p50: number;
-  p99: number;
-  total: number;
-}
-
-interface CannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  requests: Histogram;
-  latency: Histogram;
-  statusCodeStats?: Record<string, { count: number }>;
-}
-
-const ROOT = resolve(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
-
-function envNumber(name: string, fallback: number, allowZero = false): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
-}
+import {
+  appEnv,
+  assertPortsFree,
+  BenchResources,
+  busyStr,
+  CannonResult,
+  embeddedUrl,
+  envIntList,
+  envNumber,
+  fmt,
+  HttpAnswer,
+  httpRequest,
+  installExitHandlers,
+  loadStr,
+  MAIN,
+  mean,
+  msStr,
+  postgresCpuMs,
+  postmasterPid,
+  processCpuMs,
+  readDemoCredentials,
+  runAutocannon,
+  runBench,
+  sleep,
+  spawnApp,
+  Spawned,
+  startCpuSample,
+  stats,
+  Stats,
+  stopProcess,
+  waitForQuiet,
+  waitForReady,
+} from './bench-harness';
 
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 100);
 const DURATION_S = envNumber('BENCH_DURATION', 10);
@@ -97,11 +91,7 @@ const HB_SESSIONS = envNumber('BENCH_HB_SESSIONS', 500);
 const AGENTS = envNumber('BENCH_AGENTS', 200);
 const CALLS = envNumber('BENCH_CALLS', 2000);
 const SERIAL_CALLS = envNumber('BENCH_SERIAL_CALLS', 300);
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY || '1,50,500').split(',').map((v) => {
-  const n = Number(v.trim());
-  if (!Number.isInteger(n) || n < 1 || n > 2000) throw new Error(`BENCH_CONCURRENCY: bad value "${v}" (1..2000)`);
-  return n;
-});
+const CONCURRENCY = envIntList('BENCH_CONCURRENCY', '1,50,500', 1, 2000);
 const ROUTING_ROUNDS = envNumber('BENCH_ROUTING_ROUNDS', 2);
 const PORT = envNumber('BENCH_PORT', 3940);
 const HEALTH_PORT = PORT + 2;
@@ -110,92 +100,17 @@ const BOOT_TIMEOUT_MS = envNumber('BENCH_BOOT_TIMEOUT_MS', 90_000);
 const STOP_TIMEOUT_MS = 40_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const QUIET_WAIT_MS = envNumber('BENCH_QUIET_WAIT_MS', 10_000, true);
-const QUIET_BUSY_CPUS = 0.3;
 const WARMUP_CALLS = 300;
 const GOAL_HB_RATIO = 0.5;
 const GOAL_P99_MS = 20;
 const GOAL_AT = 50;
 
-interface Spawned {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | string>;
-  exitCode?: number | string;
-}
-
-let tmpRoot: string | undefined;
+const resources = new BenchResources();
 let dataDir: string | undefined;
-const children: Spawned[] = [];
-const clients: Client[] = [];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 // ---------------------------------------------------------------------------------------------
-// Machine and process sampling (as in payroll.bench.ts)
+// CPU sampling
 // ---------------------------------------------------------------------------------------------
-
-/** Machine-wide CPU counters (Linux /proc/stat), in clock ticks; undefined elsewhere. */
-function cpuTicks(): { busy: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPUs kept busy between two samples (0 … number of CPUs). */
-function busyCpus(a?: { busy: number; total: number }, b?: { busy: number; total: number }): number | undefined {
-  if (!a || !b || b.total === a.total) return undefined;
-  return ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
-}
-
-/** Waits (bounded) until the machine is nearly idle; returns the busy CPUs of the last 1 s sample. */
-async function waitForQuiet(): Promise<number | undefined> {
-  const started = Date.now();
-  for (;;) {
-    const a = cpuTicks();
-    await sleep(1000);
-    const busy = busyCpus(a, cpuTicks());
-    if (busy === undefined || busy < QUIET_BUSY_CPUS || Date.now() - started >= QUIET_WAIT_MS) return busy;
-  }
-}
-
-const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
-
-function procStat(pid: number): string[] | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function processCpuMs(pid: number, withChildren = false): number {
-  const f = procStat(pid);
-  if (!f) return 0;
-  // After the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-  const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
-  return ticks * CLOCK_TICK_MS;
-}
-
-/** CPU ms of the embedded PostgreSQL: the postmaster, its exited children and its live backends. */
-function postgresCpuMs(postmaster: number | undefined): number {
-  if (!postmaster) return 0;
-  let total = processCpuMs(postmaster, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const f = procStat(Number(entry));
-    if (f && Number(f[1]) === postmaster) total += processCpuMs(Number(entry));
-  }
-  return total;
-}
 
 interface Sampling {
   busyBefore?: number;
@@ -206,38 +121,19 @@ interface Sampling {
 
 /** Waits for a quiet machine, then runs `fn` and returns what the CPUs did meanwhile. */
 async function sampled<T>(fn: () => Promise<T>, warmUp?: () => Promise<unknown>): Promise<{ value: T } & Sampling> {
-  const busyBefore = await waitForQuiet();
+  const busyBefore = await waitForQuiet(QUIET_WAIT_MS);
   if (warmUp) await warmUp();
   const appPid = app!.child.pid!;
   const pgPid = postmasterPid(dataDir!);
-  const ticks = cpuTicks();
-  const before = { app: processCpuMs(appPid), pg: postgresCpuMs(pgPid) };
+  const stop = startCpuSample({ app: () => processCpuMs(appPid), pg: () => postgresCpuMs(pgPid) });
   const value = await fn();
-  return {
-    value,
-    busyBefore,
-    busyDuring: busyCpus(ticks, cpuTicks()),
-    appCpuMs: processCpuMs(appPid) - before.app,
-    pgCpuMs: postgresCpuMs(pgPid) - before.pg,
-  };
+  const sample = stop();
+  return { value, busyBefore, busyDuring: sample.busyCpus, appCpuMs: sample.ms.app, pgCpuMs: sample.ms.pg };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Processes
 // ---------------------------------------------------------------------------------------------
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-interface Answer {
-  status: number;
-  body: string;
-}
 
 function http(
   method: 'GET' | 'POST',
@@ -245,159 +141,20 @@ function http(
   headers: Record<string, string> = {},
   body?: unknown,
   agent: Agent | false = false,
-): Promise<Answer | undefined> {
-  return new Promise((done) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: PORT,
-        path,
-        method,
-        agent,
-        timeout: REQUEST_TIMEOUT_MS,
-        headers: payload
-          ? { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : headers,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.once('end', () => done({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.once('timeout', () => req.destroy());
-    req.once('error', () => done(undefined));
-    req.end(payload);
-  });
-}
-
-function track(name: string, child: ChildProcess): Spawned {
-  let out = '';
-  const keep = (c: Buffer) => (out = (out + c.toString('utf8')).slice(-20000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const spawned: Spawned = {
-    name,
-    child,
-    output: () => out,
-    exited: new Promise((done) => child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown'))),
-  };
-  void spawned.exited.then((code) => (spawned.exitCode = code));
-  children.push(spawned);
-  return spawned;
+): Promise<HttpAnswer | undefined> {
+  return httpRequest({ port: PORT, method, path, headers, body, agent, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 let app: Spawned | undefined;
 
 function startApp(dir: string): Spawned {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'DATABASE_ADMIN_URL', 'DATABASE_SYSTEM_URL', 'APP_ROLE']) delete env[name];
-  const child = spawn(process.execPath, [MAIN, 'all'], {
-    cwd: ROOT,
-    env: {
-      ...env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: String(PORT),
-      HEALTH_PORT: String(HEALTH_PORT),
-      EMBEDDED_PG_PORT: String(PG_PORT),
-      DATA_DIR: dir,
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_DELAY_MS: '0',
-      // Counted on every request, never blocking.
-      RATE_LIMIT_FREE_PER_HOUR: '100000000',
-      RATE_LIMIT_PRO_PER_HOUR: '100000000',
-      RATE_LIMIT_ENTERPRISE_PER_HOUR: '100000000',
-      // No offer times out (and re-queues its call) while a routing run is going.
-      CALL_OFFER_TIMEOUT_SECONDS: '600',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const env = appEnv(dir, PG_PORT, {
+    PORT: String(PORT),
+    HEALTH_PORT: String(HEALTH_PORT),
+    // No offer times out (and re-queues its call) while a routing run is going.
+    CALL_OFFER_TIMEOUT_SECONDS: '600',
   });
-  return track('CalmOps app', child);
-}
-
-async function waitForApp(spawned: Spawned, dir: string): Promise<{ org_id: string; api_key: string }> {
-  const started = Date.now();
-  const file = join(dir, 'demo-credentials.json');
-  for (;;) {
-    if (spawned.exitCode !== undefined) {
-      throw new Error(`${spawned.name} exited (${spawned.exitCode}) before it was ready. Output:\n${spawned.output()}`);
-    }
-    if (Date.now() - started > BOOT_TIMEOUT_MS) {
-      throw new Error(`${spawned.name}: not ready within ${BOOT_TIMEOUT_MS} ms. Output:\n${spawned.output()}`);
-    }
-    if (existsSync(file) && (await http('GET', '/health/ready'))?.status === 200) {
-      try {
-        const creds = JSON.parse(readFileSync(file, 'utf8')) as { org_id?: string; api_key?: string };
-        if (creds.org_id && creds.api_key) return { org_id: creds.org_id, api_key: creds.api_key };
-      } catch {
-        /* being written: try again */
-      }
-    }
-    await sleep(100);
-  }
-}
-
-async function stop(spawned: Spawned): Promise<number | string> {
-  if (spawned.exitCode === undefined) spawned.child.kill('SIGTERM');
-  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const code = await spawned.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-function postmasterPid(dir: string): number | undefined {
-  const file = join(dir, 'postgres', 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return pid > 0 ? pid : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function stopPostmaster(dir: string): Promise<void> {
-  const pid = postmasterPid(dir);
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGINT'); // fast shutdown
-  } catch {
-    /* gone */
-  }
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-}
-
-async function cleanup(): Promise<void> {
-  await Promise.allSettled(clients.splice(0).map((c) => c.end()));
-  for (const c of children) if (c.exitCode === undefined) c.child.kill('SIGKILL');
-  // The embedded PostgreSQL is detached from the app: stop it if the app could not.
-  if (dataDir) await stopPostmaster(dataDir);
-  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
-  tmpRoot = undefined;
-  dataDir = undefined;
-}
-
-async function superuser(dir: string): Promise<Client> {
-  const { superuser: password } = JSON.parse(readFileSync(join(dir, 'embedded-postgres-secrets.json'), 'utf8')) as {
-    superuser: string;
-  };
-  const client = new Client({
-    connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${PG_PORT}/calmops`,
-    application_name: 'calmops:bench-sessions',
-  });
-  client.on('error', (err) => console.error(`superuser connection: ${err.message}`));
-  await client.connect();
-  clients.push(client);
-  return client;
+  return spawnApp(resources, 'CalmOps app', 'all', env);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -704,7 +461,7 @@ function cannon(target: HbTarget, apiKey: string, sessionIds: string[], duration
             },
           ],
         };
-  return new Promise((done, fail) => autocannon(opts, (err, result) => (err ? fail(err) : done(result))));
+  return runAutocannon(opts);
 }
 
 async function heartbeats(apiKey: string, sessionIds: string[]): Promise<HbMeasurement[]> {
@@ -748,7 +505,7 @@ interface Fired {
 async function fire(
   concurrency: number,
   total: number,
-  send: (seq: number, agent: Agent) => Promise<Answer | undefined>,
+  send: (seq: number, agent: Agent) => Promise<HttpAnswer | undefined>,
 ): Promise<Fired> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
   try {
@@ -778,29 +535,6 @@ async function fire(
   } finally {
     agent.destroy();
   }
-}
-
-interface Stats {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-function stats(values: number[]): Stats | undefined {
-  if (!values.length) return undefined;
-  const v = [...values].sort((a, b) => a - b);
-  const at = (q: number) => v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
-  return {
-    n: v.length,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    max: v[v.length - 1],
-    mean: v.reduce((a, b) => a + b, 0) / v.length,
-  };
 }
 
 interface RoutingRun extends Sampling {
@@ -922,17 +656,8 @@ async function meRun(
 // Report
 // ---------------------------------------------------------------------------------------------
 
-const loadStr = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
-const cpu = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2));
-const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
-const ms = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const busyCell = (s: Sampling) =>
-  `${cpu(s.busyBefore)} → ${cpu(s.busyDuring)}` +
-  (s.busyBefore !== undefined && s.busyBefore >= QUIET_BUSY_CPUS ? ' (busy machine)' : '');
+const ms = (v: number | undefined) => msStr(v);
+const busyCell = (s: Sampling) => busyStr(s.busyBefore, s.busyDuring);
 
 function reportHeartbeats(ms_: HbMeasurement[]): { ok: boolean; ratio: number } {
   console.log(
@@ -1082,20 +807,17 @@ function reportRouting(runs: RoutingRun[], explains: Explained[], trips: RoundTr
 
 async function bench(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  for (const port of [PORT, HEALTH_PORT, PG_PORT]) {
-    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use; set BENCH_PORT / BENCH_PG_PORT`);
-  }
-  tmpRoot = mkdtempSync(join(tmpdir(), 'calmops-bench-sessions-'));
-  chmodSync(tmpRoot, 0o755); // the postgres OS user (when we are root) must traverse it
-  dataDir = join(tmpRoot, 'data');
+  await assertPortsFree([PORT, HEALTH_PORT, PG_PORT], 'set BENCH_PORT / BENCH_PG_PORT');
+  dataDir = resources.dataDir(resources.makeTempRoot('calmops-bench-sessions-'));
   console.log(
     `sessions bench: node ${process.version}, ${cpus().length} CPU(s); (a) ${CONNECTIONS} connections, ${ROUNDS} ` +
       `round(s) of ${WARMUP_S}+${DURATION_S} s; (b) ${AGENTS} agents, ${fmt(CALLS)} calls at ${CONCURRENCY.join(', ')} ` +
       `in flight, ${ROUTING_ROUNDS} round(s); load average ${loadStr()}`,
   );
   app = startApp(dataDir);
-  const creds = await waitForApp(app, dataDir);
-  const su = await superuser(dataDir);
+  const dir = dataDir;
+  const creds = await waitForReady(app, PORT, BOOT_TIMEOUT_MS, () => readDemoCredentials(dir));
+  const su = await resources.connect(embeddedUrl(dataDir, PG_PORT, 'superuser'), 'calmops:bench-sessions');
 
   // (a)
   const hbSessions = await seedAgents(su, creds.org_id, HB_SESSIONS, 'HB agent');
@@ -1153,28 +875,25 @@ async function bench(): Promise<void> {
   );
   explains.push(await explain(su, `queued-call pick, ${full.queued} queued`, QUEUED_SQL, [creds.org_id], creds.org_id));
 
-  await waitForQuiet();
+  await waitForQuiet(QUIET_WAIT_MS);
   const trips = await roundTrips(su);
   const a = reportHeartbeats(hb);
   const b = reportRouting(runs, explains, trips);
   console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
   await resetRouting(su, creds.org_id, agents);
-  clients.splice(clients.indexOf(su), 1);
-  await su.end();
-  const code = await stop(app);
+  await resources.release(su);
+  const code = await stopProcess(app, STOP_TIMEOUT_MS);
   if (code !== 0) throw new Error(`app exit code after SIGTERM: ${code} (want 0). ${app.output()}`);
-  await cleanup();
+  await resources.cleanup();
   if (!a.ok || !b) {
     console.log('\nFAILED: errors, unexpected status codes or a failed overbooking check (see tables).');
     process.exitCode = 1;
   }
 }
 
-const watchdog = setTimeout(
-  () => {
-    console.error('sessions bench: overall time limit reached');
-    void cleanup().finally(() => process.exit(1));
-  },
+installExitHandlers(
+  'sessions bench',
+  resources,
   BOOT_TIMEOUT_MS +
     ROUNDS * 2 * ((WARMUP_S + DURATION_S + 10) * 1000 + QUIET_WAIT_MS) +
     (ROUTING_ROUNDS * CONCURRENCY.length * 2 + 2) * (QUIET_WAIT_MS + 60_000) +
@@ -1183,15 +902,4 @@ const watchdog = setTimeout(
     4 * 2 * STATS_SETTLE_MS +
     60_000,
 );
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`sessions bench: ${signal}, cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-bench().catch(async (err: Error) => {
-  console.error(`sessions bench failed: ${err.message}`);
-  await cleanup();
-  process.exit(1);
-});
+runBench('sessions bench', resources, bench);
