@@ -18,9 +18,9 @@ module.exports = {
       roots: ['<rootDir>/test/e2e'],
       testMatch: ['**/*.e2e-spec.ts'],
       transform,
-      globalSetup: '<rootDir>/libs/testing/global-setup.ts',
-      globalTeardown: '<rootDir>/libs/testing/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/libs/testing/e2e-setup.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
     },
   ],
 };

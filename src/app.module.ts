@@ -7,7 +7,8 @@ import { HttpModule } from '../libs/http';
 import { ObservabilityModule } from '../libs/observability';
 import { QueueModule } from '../libs/queue';
 import { TasksModule } from '../libs/tasks';
-import { AuditModule as AuditLogModule } from '../libs/audit';
+import { AuditLogModule } from '../libs/audit';
+import { CoreModule } from '../libs/core';
 import { AuthModule } from '../libs/auth';
 import { CryptoModule } from '../libs/crypto';
 import { AuditModule } from './audit/audit.module';
@@ -15,17 +16,9 @@ import { OrgsModule } from './orgs/orgs.module';
 import { PayrollModule } from './payroll/payroll.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
-import { PayrollRecordsModule } from './payroll/payroll-records.module';
 
 /** Feature modules, in the order they are composed. */
-export const FEATURE_MODULES: Type[] = [
-  OrgsModule,
-  AuditModule,
-  PayrollModule,
-  PayrollRecordsModule,
-  SessionsModule,
-  WebhooksModule,
-];
+export const FEATURE_MODULES: Type[] = [OrgsModule, AuditModule, PayrollModule, SessionsModule, WebhooksModule];
 
 /**
  * The one module graph for every role. The role is an injected token; libraries read it to
@@ -38,6 +31,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config, role),
+        CoreModule,
         ObservabilityModule,
         DatabaseModule,
         HealthModule,

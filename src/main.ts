@@ -7,7 +7,7 @@ import { createHttpApp } from './bootstrap/http-app';
 import { installShutdown } from './bootstrap/shutdown';
 import { runTask } from './bootstrap/task';
 import { createProbeServer, createWorkerApp } from './bootstrap/worker-app';
-import { OrgsService } from './orgs/orgs.service';
+import { OrgsService } from './orgs/orgs.module';
 
 const EXIT_USAGE = 2;
 const EXIT_CONFIG = 78;

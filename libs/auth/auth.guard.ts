@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { CredentialResolver } from './credential-resolver.service';
 import { ANY_OF_SCOPES, REQUIRED_SCOPES } from './decorators';
 import { PRINCIPAL, RequestWithPrincipal } from './principal';
-import { IS_PUBLIC } from './public.decorator';
+import { IS_PUBLIC } from '../core';
 import type { Scope } from './scopes';
 
 /**

@@ -2,7 +2,7 @@ import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/com
 import { Principal, PRINCIPAL, RequestWithPrincipal } from './principal';
 import type { Scope } from './scopes';
 
-export { IS_PUBLIC, Public } from './public.decorator';
+export { IS_PUBLIC, Public } from '../core';
 
 export const REQUIRED_SCOPES = 'calmops:scopes';
 

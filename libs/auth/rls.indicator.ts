@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseService } from '../database';
-import { ReadinessRegistry } from '../health/readiness-registry';
+import { ReadinessRegistry } from '../core';
 
 /**
  * Reports whether row-level security actually binds the runtime role. A runtime role that is a

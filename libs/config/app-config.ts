@@ -10,7 +10,7 @@ import {
   parseSecret,
   parseTrustProxy,
 } from './env-parsers';
-import { parseKeyring } from '../crypto/keyring';
+import { parseKeyring } from './keyring';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

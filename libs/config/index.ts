@@ -2,3 +2,4 @@ export * from './app-config';
 export * from './app-role';
 export * from './config.module';
 export * from './app-version';
+export * from './keyring';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
-import { parseKeyring } from './keyring';
+import { parseKeyring } from '../config';
 import { SecretBox } from './secret-box';
 
 /** One SecretBox for the whole process, built from DATA_ENCRYPTION_KEYS at startup. */

@@ -1,3 +1,2 @@
-export * from './keyring';
 export * from './secret-box';
 export * from './crypto.module';

@@ -1,4 +1,4 @@
-import { Keyring } from './keyring';
+import { Keyring } from '../config';
 import { DecryptionError, SecretBox } from './secret-box';
 
 const oldKey = Buffer.alloc(32, 0x01);

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Keyring, KID_PATTERN } from './keyring';
+import { Keyring, KID_PATTERN } from '../config';
 
 const VERSION = 'v1';
 const ALGORITHM = 'aes-256-gcm';

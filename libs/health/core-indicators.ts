@@ -3,8 +3,8 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppConfig } from '../config';
 import { DatabaseService, pendingMigrations } from '../database';
-import { LifecycleService } from './lifecycle.service';
-import { ReadinessRegistry } from './readiness-registry';
+import { LifecycleService } from '../core';
+import { ReadinessRegistry } from '../core';
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import { HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { SkipThrottle } from '@nestjs/throttler';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../core';
 import { EventLoopIndicator } from './core-indicators';
 import { ReadinessService } from './readiness.service';
 

@@ -1,6 +1,4 @@
 export * from './health.module';
-export * from './lifecycle.service';
-export * from './readiness-registry';
 export * from './readiness.service';
 export * from './worker-heartbeat.entity';
 export * from './worker-heartbeat.service';

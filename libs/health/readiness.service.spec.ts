@@ -1,7 +1,7 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import type { AppConfig } from '../config';
-import type { ReadinessRegistry } from './readiness-registry';
+import type { ReadinessRegistry } from '../core';
 import { NOT_READY_CACHE_MS, ReadinessService } from './readiness.service';
 
 const okResult: HealthCheckResult = { status: 'ok', info: {}, error: {}, details: {} };

@@ -1,7 +1,7 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { AppConfig } from '../config';
-import { ReadinessRegistry } from './readiness-registry';
+import { ReadinessRegistry } from '../core';
 
 export interface ReadinessOutcome {
   ready: boolean;

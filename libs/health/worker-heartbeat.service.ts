@@ -4,7 +4,7 @@ import { APP_ROLE, AppConfig, appVersion } from '../config';
 import type { AppRole } from '../config';
 import { DatabaseService } from '../database';
 import { ClusterCron } from '../queue/cluster-cron.decorator';
-import { LifecycleService } from './lifecycle.service';
+import { LifecycleService } from '../core';
 import { WorkerHeartbeat } from './worker-heartbeat.entity';
 
 /**

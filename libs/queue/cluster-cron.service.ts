@@ -1,7 +1,7 @@
 import { Injectable, Logger, BeforeApplicationShutdown } from '@nestjs/common';
 import { parseExpression } from 'cron-parser';
 import { DatabaseService } from '../database';
-import { LifecycleService } from '../health/lifecycle.service';
+import { LifecycleService } from '../core';
 import type { CronSchedule } from './cluster-cron.decorator';
 import { QueueService } from './queue.service';
 import { transactionExecutor } from './transaction-executor';

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { ReadinessRegistry } from '../health/readiness-registry';
+import { ReadinessRegistry } from '../core';
 import { QueueService } from './queue.service';
 
 /** Readiness: pg-boss is started (not starting, stopping or failed). */

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditModule as AuditLogModule } from '../../libs/audit';
+import { AuditLogModule } from '../../libs/audit';
 import { AuditVerifyTask } from './audit-verify.task';
 import { AuditController } from './audit.controller';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '../../libs/config';
-import { generateKeyringEntry } from '../../libs/crypto';
+import { generateKeyringEntry } from '../../libs/config';
 
 interface DevSecrets {
   JWT_SECRET: string;

@@ -1,7 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { AppConfig } from '../../libs/config';
-import { LifecycleService, ReadinessService } from '../../libs/health';
+import { LifecycleService } from '../../libs/core';
+import { ReadinessService } from '../../libs/health';
 import { bootLogger } from './boot-logger';
 
 interface ShutdownPlan {

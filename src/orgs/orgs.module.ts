@@ -12,3 +12,5 @@ import { OrgsTasks } from './orgs.tasks';
   exports: [OrgsService],
 })
 export class OrgsModule {}
+
+export { OrgsService };

@@ -1,28 +1,17 @@
 import { Module } from '@nestjs/common';
-import { PayrollHealthGates } from './health-gates.service';
-import { RunDispatcher } from './jobs/run-dispatcher.service';
-import { PayrollAdminController } from './payroll-admin.controller';
-import { PayrollCalculator } from './payroll-calculator.service';
-import { PayrollControlService } from './payroll-control.service';
-import { PayrollRunsService } from './payroll-runs.service';
-import { PayrollController } from './payroll.controller';
-import { RunExecutor } from './run-executor.service';
-import { RunFinalizer } from './run-finalizer';
-import { StatementsService } from './statements.service';
+import { PayrollRecordsModule } from './records/payroll-records.module';
+import { PayrollRunsModule } from './runs/payroll-runs.module';
+import { PayrollRunsService } from './runs/payroll-runs.service';
 
-/** Payroll runs: queueing, dispatch under the database's caps, execution, statements, control. */
+/**
+ * The payroll feature: its input records (drivers, tickets, deductions) and its runs (queueing,
+ * dispatch, execution, statements, control), two modules in two folders. Other features reach
+ * payroll only through what this module exports.
+ */
 @Module({
-  controllers: [PayrollController, PayrollAdminController],
-  providers: [
-    PayrollRunsService,
-    PayrollControlService,
-    StatementsService,
-    PayrollCalculator,
-    PayrollHealthGates,
-    RunExecutor,
-    RunFinalizer,
-    RunDispatcher,
-  ],
-  exports: [PayrollRunsService],
+  imports: [PayrollRecordsModule, PayrollRunsModule],
+  exports: [PayrollRecordsModule, PayrollRunsModule],
 })
 export class PayrollModule {}
+
+export { PayrollRunsService };

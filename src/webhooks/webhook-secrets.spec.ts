@@ -1,4 +1,5 @@
-import { generateKeyringEntry, parseKeyring, SecretBox } from '../../libs/crypto';
+import { generateKeyringEntry, parseKeyring } from '../../libs/config';
+import { SecretBox } from '../../libs/crypto';
 import { generateWebhookSecret, secretKeyBytes, WebhookSecrets } from './webhook-secrets';
 
 describe('webhook secrets', () => {

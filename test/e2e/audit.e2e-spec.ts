@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { AuditEntry, AuditEventView, AuditService, GENESIS_HASH } from '../../libs/audit';
 import { DatabaseService, NoTenantContextError, TenantContext } from '../../libs/database';
-import { createTestDatabase, createTestHttpApp, runApp, sql, TestDatabase, TestHttpApp } from '../../libs/testing';
+import { createTestDatabase, createTestHttpApp, runApp, sql, TestDatabase, TestHttpApp } from '../support';
 
 /** Runs statements in one session of `url` with `app.current_org` set, as the application does. */
 async function asOrg<T = Record<string, unknown>>(url: string, org: string, ...statements: string[]): Promise<T[]> {

@@ -13,7 +13,7 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 
 const ISS = 'https://idp.test';
 const AUD = 'calmops-api';

@@ -7,7 +7,7 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 import { seedAgents } from './fixtures/sessions-seed';
 
 const ENV = { RATE_LIMIT_PRO_PER_HOUR: '100000000', DATABASE_POOL_SIZE: '20', CALL_OFFER_TIMEOUT_SECONDS: '600' };

@@ -12,7 +12,7 @@ import {
   TestDatabase,
   TestHttpApp,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 
 const received: DomainEvent[] = [];
 const ticks: { tick: string; instance: string }[] = [];

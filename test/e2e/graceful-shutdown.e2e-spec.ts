@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createTestDatabase, freePort, spawnApp, TestDatabase, waitFor } from '../../libs/testing';
+import { createTestDatabase, freePort, spawnApp, TestDatabase, waitFor } from '../support';
 
 describe('graceful shutdown of the built application', () => {
   let db: TestDatabase;

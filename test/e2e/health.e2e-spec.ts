@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildUrls, EmbeddedPostgres, provisionRolesAndDatabase, RolePasswords } from '../../libs/database';
-import { createTestHttpApp, freePort, sql, TEST_ROOT, TestHttpApp, testConfig, waitFor } from '../../libs/testing';
+import { createTestHttpApp, freePort, sql, TEST_ROOT, TestHttpApp, testConfig, waitFor } from '../support';
 import { migrateAll } from '../../src/bootstrap/database-setup';
 
 /**

@@ -13,7 +13,7 @@ import {
   TestDatabase,
   TestHttpApp,
   TestOrg,
-} from '../../libs/testing';
+} from '../support';
 
 function dbEnv(db: TestDatabase) {
   return { DATABASE_URL: db.runtime, DATABASE_ADMIN_URL: db.admin, DATABASE_SYSTEM_URL: db.system };

@@ -10,7 +10,7 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 import { expectedTotals, PERIOD, seedPayroll } from './fixtures/payroll-seed';
 
 const ENV = {

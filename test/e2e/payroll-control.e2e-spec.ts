@@ -9,7 +9,7 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 import { ApiKeysService } from '../../src/orgs/api-keys.service';
 import { PERIOD, seedPayroll } from './fixtures/payroll-seed';
 

@@ -7,10 +7,10 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 import { driverStatement, ticketLine } from '../../src/payroll/calculator';
 import type { DriverInput, TicketInput } from '../../src/payroll/calculator';
-import { PayrollCalculator } from '../../src/payroll/payroll-calculator.service';
+import { PayrollCalculator } from '../../src/payroll/runs/payroll-calculator.service';
 import { PERIOD, seedPayroll } from './fixtures/payroll-seed';
 
 const FAST = {

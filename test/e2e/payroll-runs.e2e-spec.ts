@@ -8,7 +8,7 @@ import {
   TestDatabase,
   TestHttpApp,
   TestOrg,
-} from '../../libs/testing';
+} from '../support';
 import { expectedTotals, finished, PERIOD, seedPayroll } from './fixtures/payroll-seed';
 
 const FAST = {

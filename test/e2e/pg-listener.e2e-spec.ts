@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PgListener, WakeLoop } from '../../libs/database';
-import { createTestDatabase, sql, waitFor } from '../../libs/testing';
-import type { TestDatabase } from '../../libs/testing';
+import { createTestDatabase, sql, waitFor } from '../support';
+import type { TestDatabase } from '../support';
 
 describe('PgListener (LISTEN that survives a dropped connection)', () => {
   let db: TestDatabase;

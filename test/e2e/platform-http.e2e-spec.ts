@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { spawnSync } from 'node:child_process';
-import { createTestDatabase, createTestHttpApp, TestDatabase, TestHttpApp } from '../../libs/testing';
+import { createTestDatabase, createTestHttpApp, TestDatabase, TestHttpApp } from '../support';
 import { FixtureModule } from './fixtures/fixture.module';
 import { parsePrometheusText } from './fixtures/prometheus-text';
 

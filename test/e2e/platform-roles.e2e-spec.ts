@@ -9,7 +9,7 @@ import {
   sql,
   TestDatabase,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 import { buildUrls } from '../../libs/database';
 
 function dbEnv(db: Pick<TestDatabase, 'runtime' | 'admin' | 'system'>) {

@@ -9,7 +9,7 @@ import {
   TestDatabase,
   TestHttpApp,
   TestOrg,
-} from '../../libs/testing';
+} from '../support';
 
 const ENV = { RATE_LIMIT_FREE_PER_HOUR: '5', RATE_LIMIT_IP_PER_15_MIN: '4' };
 

@@ -11,7 +11,7 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 
 /** Seconds since login and since the last heartbeat, the session's call count, a pending status. */
 type Seed = { loginAgo?: number; heartbeatAgo?: number; activeCalls?: number; pending?: 'away' | 'offline' };

@@ -13,7 +13,7 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 
 type Method = 'get' | 'post' | 'put';
 

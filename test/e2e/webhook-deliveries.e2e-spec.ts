@@ -7,15 +7,8 @@ import { TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { ClusterCronService } from '../../libs/queue';
 import { REDRIVE_SQL } from '../../src/webhooks/jobs/deliver-webhook.job';
-import {
-  createTestDatabase,
-  createTestHttpApp,
-  createTestOrg,
-  expectOrgIsolation,
-  sql,
-  waitFor,
-} from '../../libs/testing';
-import type { TestDatabase, TestHttpApp, TestOrg } from '../../libs/testing';
+import { createTestDatabase, createTestHttpApp, createTestOrg, expectOrgIsolation, sql, waitFor } from '../support';
+import type { TestDatabase, TestHttpApp, TestOrg } from '../support';
 
 /** verified: the reference verifier's answer for each secret known for the path. */
 type Hit = { headers: IncomingHttpHeaders; body: string; verified: boolean[] };

@@ -7,7 +7,7 @@ import {
   TestDatabase,
   TestHttpApp,
   TestOrg,
-} from '../../libs/testing';
+} from '../support';
 
 interface Problem {
   status: number;

@@ -10,7 +10,7 @@ import {
   TestHttpApp,
   TestOrg,
   waitFor,
-} from '../../libs/testing';
+} from '../support';
 import { seedAgents } from './fixtures/sessions-seed';
 
 const ENV = {

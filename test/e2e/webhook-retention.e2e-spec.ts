@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ClusterCronService } from '../../libs/queue';
-import { createTestDatabase, createTestWorker, runApp, sql, TestDatabase, waitFor } from '../../libs/testing';
+import { createTestDatabase, createTestWorker, runApp, sql, TestDatabase, waitFor } from '../support';
 
 /** Old and new rows on both sides of the default policies (72 h dedup, 7 d log), as superuser. */
 async function seed(url: string, oldDedupRows = 1): Promise<{ sourceId: string; deliveryId: string }> {

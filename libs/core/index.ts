@@ -1,0 +1,4 @@
+export * from './core.module';
+export * from './lifecycle.service';
+export * from './public.decorator';
+export * from './readiness-registry';

@@ -1,0 +1,158 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_ROLE, AppConfig, runsJobs } from '../../../../libs/config';
+import type { AppRole } from '../../../../libs/config';
+import { DatabaseService, WakeLoop } from '../../../../libs/database';
+import { LifecycleService } from '../../../../libs/core';
+import { PayrollHealthGates } from '../health-gates.service';
+import { releaseStaleSlots } from '../payroll-slots';
+import { RunExecutor } from '../run-executor.service';
+
+interface Claimed {
+  id: string;
+  org_id: string;
+}
+
+/**
+ * Starts queued payroll runs (worker roles only). The database decides what may run: a run
+ * becomes 'running' only in the transaction that takes a free row of payroll_slots
+ * (FOR UPDATE SKIP LOCKED, at most PAYROLL_MAX_CONCURRENT rows count), and the partial unique
+ * index on running runs per org refuses a second one in an org. Leases that are not renewed
+ * send their run back to the queue, where any worker resumes it at its cursor.
+ */
+@Injectable()
+export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('PayrollDispatcher');
+  private readonly active = new Map<string, Promise<void>>();
+  private loop?: WakeLoop;
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly executor: RunExecutor,
+    private readonly gates: PayrollHealthGates,
+    private readonly lifecycle: LifecycleService,
+    private readonly config: AppConfig,
+    @Inject(APP_ROLE) private readonly role: AppRole,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!runsJobs(this.role)) return;
+    this.loop = new WakeLoop({
+      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL')!,
+      channel: 'calmops_payroll_runs',
+      applicationName: 'calmops:payroll-dispatcher',
+      intervalMs: this.config.get('PAYROLL_POLL_INTERVAL_MS'),
+      pass: () => this.tick(),
+      onError: (err) => this.logger.warn(`dispatch: ${err.message}`),
+    });
+    this.loop.start(this.db.whenConnected());
+  }
+
+  /** Runs one dispatch pass now, or right after the current one. */
+  wake(): void {
+    this.loop?.wake();
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.db.connected || this.lifecycle.shuttingDown) return;
+    await this.recoverExpiredLeases();
+    const blocked = await this.gates.blockedBecause();
+    await this.db.system.query(
+      `UPDATE payroll_control SET gate_reason = $1, gate_checked_at = now() WHERE id = 1 AND gate_reason IS DISTINCT FROM $1`,
+      [blocked],
+    );
+    if (blocked) return;
+    const [control] = (await this.db.system.query(`SELECT paused FROM payroll_control WHERE id = 1`)) as {
+      paused: boolean;
+    }[];
+    if (control?.paused) return;
+    for (;;) {
+      const claimed = await this.claim();
+      if (!claimed) return;
+      const done = this.executor.execute(claimed.id, claimed.org_id, this.lifecycle.instanceId).finally(() => {
+        this.active.delete(claimed.id);
+        this.wake();
+      });
+      this.active.set(claimed.id, done);
+    }
+  }
+
+  /** Runs whose worker died: back to the queue (the lost attempt counts), slots freed. */
+  private async recoverExpiredLeases(): Promise<void> {
+    await this.requeueExpiredLeases();
+    await releaseStaleSlots(this.db.system);
+  }
+
+  private async requeueExpiredLeases(): Promise<void> {
+    const max = this.config.get('PAYROLL_MAX_ATTEMPTS');
+    await this.db.system.transaction(async (m) => {
+      const expired = (await m.query(
+        `SELECT id, org_id, attempts FROM payroll_runs WHERE status = 'running' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED`,
+      )) as { id: string; org_id: string; attempts: number }[];
+      for (const r of expired) {
+        const to = r.attempts + 1 >= max ? 'failed' : 'queued';
+        await m.query(
+          `UPDATE payroll_runs SET status = $2, attempts = attempts + 1, lease_owner = NULL, lease_expires_at = NULL,
+             last_error = 'worker lost (lease expired)', finished_at = CASE WHEN $2 = 'failed' THEN now() END
+           WHERE id = $1`,
+          [r.id, to],
+        );
+        await m.query(
+          `INSERT INTO payroll_run_events (org_id, run_id, from_status, to_status, actor, reason)
+           VALUES ($1, $2, 'running', $3, 'system:payroll-dispatcher', 'lease expired: worker lost')`,
+          [r.org_id, r.id, to],
+        );
+      }
+    });
+  }
+
+  private async claim(): Promise<Claimed | null> {
+    const lease = this.config.get('PAYROLL_LEASE_SECONDS');
+    try {
+      return await this.db.system.transaction(async (m) => {
+        const [slot] = (await m.query(
+          `SELECT slot_no FROM payroll_slots WHERE slot_no <= $1 AND run_id IS NULL ORDER BY slot_no LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [this.config.get('PAYROLL_MAX_CONCURRENT')],
+        )) as { slot_no: number }[];
+        if (!slot) return null;
+        const [run] = (await m.query(
+          `SELECT id, org_id FROM payroll_runs r
+           WHERE status = 'queued' AND next_attempt_at <= now()
+             AND NOT EXISTS (SELECT 1 FROM payroll_runs x WHERE x.org_id = r.org_id AND x.status = 'running')
+           ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        )) as Claimed[];
+        if (!run) return null;
+        await m.query(
+          `UPDATE payroll_runs SET status = 'running', lease_owner = $2, paused_reason = NULL,
+             lease_expires_at = now() + make_interval(secs => $3), started_at = coalesce(started_at, now())
+           WHERE id = $1`,
+          [run.id, this.lifecycle.instanceId, lease],
+        );
+        await m.query(`UPDATE payroll_slots SET run_id = $2, claimed_at = now() WHERE slot_no = $1`, [
+          slot.slot_no,
+          run.id,
+        ]);
+        await m.query(
+          `INSERT INTO payroll_run_events (org_id, run_id, from_status, to_status, actor, reason)
+           VALUES ($1, $2, 'queued', 'running', 'system:payroll-dispatcher', $3)`,
+          [run.org_id, run.id, `slot ${slot.slot_no}`],
+        );
+        return run;
+      });
+    } catch (err) {
+      // Another worker started a run of the same org in the same instant: the unique index said no.
+      if (
+        (err as { driverError?: { constraint?: string } }).driverError?.constraint ===
+        'payroll_runs_one_running_per_org'
+      ) {
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /** Running runs stop at their next checkpoint (back to the queue) before pools close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.loop?.stop();
+    await Promise.allSettled(this.active.values());
+  }
+}

@@ -1,0 +1,60 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { isPortFree } from '../../libs/database';
+import { TEST_ENV } from './test-app';
+
+export const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+
+export interface SpawnedApp {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | string>;
+}
+
+/** Runs the built application (`node dist/src/main.js ...args`) as a child process. */
+export function spawnApp(args: string[], env: Record<string, string | undefined>, script = MAIN): SpawnedApp {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_ENV, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs a command of the built app to completion. */
+export async function runApp(
+  args: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 60000,
+): Promise<{ code: number | string; output: string }> {
+  const app = spawnApp(args, env);
+  const timer = setTimeout(() => app.child.kill('SIGKILL'), timeoutMs);
+  const code = await app.exited;
+  clearTimeout(timer);
+  return { code, output: app.output() };
+}
+
+let nextPort = 41000 + (process.pid % 500) * 20;
+
+/** A free TCP port on 127.0.0.1 (distinct per jest worker). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = nextPort++;
+    if (await isPortFree(port)) return port;
+  }
+}
