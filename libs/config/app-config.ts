@@ -259,6 +259,12 @@ export const ENV_SPEC = {
     default: '30',
     parse: parseInteger(0, 3600),
   }),
+  SESSION_WAKE_INTERVAL_MS: spec({
+    description:
+      'How often workers look for agents that became routable by time alone (wrap-up or missed-offer cooldown over) and offer them queued calls; bounds how late such an offer is.',
+    default: '250',
+    parse: parseInteger(50, 10000),
+  }),
   WEBHOOKS_ALLOW_HTTP: spec({
     description: 'Allow plain http:// webhook endpoints (production requires https unless true).',
     default: (production) => (production ? 'false' : 'true'),

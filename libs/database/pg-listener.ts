@@ -72,7 +72,8 @@ export class PgListener {
   }
 }
 
-export interface WakeLoopOptions extends Omit<PgListenerOptions, 'onWake'> {
+/** Without a channel (and connection string) the loop only polls. */
+export interface WakeLoopOptions extends Partial<Omit<PgListenerOptions, 'onWake'>> {
   /** One pass of the work; never two at once. */
   pass: () => Promise<unknown>;
   /** Polling interval: a pass runs at least this often, notifications or not. */
@@ -85,14 +86,23 @@ export interface WakeLoopOptions extends Omit<PgListenerOptions, 'onWake'> {
  * time, and a wake during a pass runs one more right after it (so nothing notified is missed).
  */
 export class WakeLoop {
-  private readonly listener: PgListener;
+  private readonly listener?: PgListener;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
 
   constructor(private readonly options: WakeLoopOptions) {
-    this.listener = new PgListener({ ...options, onWake: () => this.wake() });
+    const { channel, connectionString, applicationName = 'calmops' } = options;
+    if (channel && connectionString) {
+      this.listener = new PgListener({
+        ...options,
+        channel,
+        connectionString,
+        applicationName,
+        onWake: () => this.wake(),
+      });
+    }
   }
 
   get stopping(): boolean {
@@ -103,7 +113,7 @@ export class WakeLoop {
   start(ready: Promise<unknown>): void {
     this.timer = setInterval(() => this.wake(), this.options.intervalMs);
     this.timer.unref();
-    void ready.then(() => this.listener.start()).catch(() => undefined);
+    void ready.then(() => this.listener?.start()).catch(() => undefined);
   }
 
   /** Runs one pass now, or right after the current one. */
@@ -131,6 +141,6 @@ export class WakeLoop {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
-    await this.listener.stop();
+    await this.listener?.stop();
   }
 }

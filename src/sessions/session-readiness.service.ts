@@ -41,6 +41,8 @@ const REQUIRED_COLUMNS: Record<string, string[]> = {
     'active_calls',
     'current_call_id',
     'offer_cooldown_until',
+    'ready_at',
+    'wake_at',
     'stale_flagged_at',
   ],
   agent_presence: ['session_id', 'org_id', 'last_heartbeat', 'device_connected'],
@@ -54,6 +56,7 @@ const REQUIRED_COLUMNS: Record<string, string[]> = {
     'reserved_until',
     'offer_count',
     'last_missed_session_id',
+    'queued_at',
   ],
 };
 /** Partial unique indexes that enforce the invariants (one open session, one call per provider id). */

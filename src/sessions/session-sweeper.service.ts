@@ -79,6 +79,7 @@ export class SessionSweeper {
     return {
       offlineAfterSeconds: this.config.get('SESSION_OFFLINE_AFTER_SECONDS'),
       abandonAfterSeconds: this.config.get('SESSION_ABANDON_AFTER_SECONDS'),
+      routableHeartbeatSeconds: this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS'),
     };
   }
 
@@ -113,6 +114,7 @@ export class SessionSweeper {
     const m = this.tenant.manager;
     const params = stuckParams(this.thresholds(), this.tenant.orgId);
     if (kind === 'offers_released') return this.releaseExpiredOffers(m, params);
+    if (kind === 'queued_calls_offered') return this.offerStrandedCalls(m, params);
     const rows = (await m.query(
       `SELECT s.id, s.org_id, s.agent_id, s.status, s.pending_status, ${LAST_HEARTBEAT}::text AS last_heartbeat
        FROM ${SESSION_FROM} WHERE ${stuckWhere(kind)} ORDER BY s.id FOR UPDATE OF s SKIP LOCKED`,
@@ -122,7 +124,11 @@ export class SessionSweeper {
     return rows.length;
   }
 
-  private async fixSession(m: EntityManager, kind: Exclude<StuckKind, 'offers_released'>, s: StuckSession) {
+  private async fixSession(
+    m: EntityManager,
+    kind: Exclude<StuckKind, 'offers_released' | 'queued_calls_offered'>,
+    s: StuckSession,
+  ) {
     switch (kind) {
       case 'call_pointers_cleared': {
         const [row] = await returningRows<{ current_call_id: string | null }>(
@@ -183,6 +189,21 @@ export class SessionSweeper {
     }
     if (released) await this.router.offerQueuedIn();
     return released;
+  }
+
+  /**
+   * Calls queued while a routable agent waits: the router offers the org's queue (oldest
+   * first, its usual claim), which takes these calls and any queued before them.
+   */
+  private async offerStrandedCalls(m: EntityManager, params: unknown[]): Promise<number> {
+    const [stranded] = (await m.query(
+      `SELECT count(*)::int AS n FROM calls c WHERE ${stuckWhere('queued_calls_offered')}`,
+      params,
+    )) as { n: number }[];
+    if (!stranded?.n) return 0;
+    const offered = await this.router.offerQueuedIn();
+    this.logger.log({ org_id: this.tenant.orgId, stranded: stranded.n, offered }, 'stranded queued calls offered');
+    return offered;
   }
 
   /** A status change goes through changeStatus (row, history, event); same status: row and history only. */

@@ -5,6 +5,7 @@ import { CallRouter } from './call-router.service';
 import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
 import { CallOfferTimeoutJob } from './jobs/call-offer-timeout.job';
+import { SessionWake } from './jobs/session-wake.service';
 import { SessionMaintenanceController } from './session-maintenance.controller';
 import { SessionMaintenanceTasks } from './session-maintenance.tasks';
 import { SessionReadiness } from './session-readiness.service';
@@ -21,6 +22,7 @@ import { TelephonyEventsSubscriber } from './telephony-events.subscriber';
     CallRouter,
     CallsService,
     CallOfferTimeoutJob,
+    SessionWake,
     AgentsService,
     SessionsService,
     SessionSweeper,

@@ -1,23 +1,35 @@
 import {
   countStuckSql,
   emptyCounts,
+  isCallKind,
   orgsWithStuckStatesSql,
+  QUEUED_WITH_ROUTABLE_GRACE_SECONDS,
   STUCK_KINDS,
   stuckFrom,
   stuckParams,
   stuckWhere,
 } from './stuck-states';
+import { routableSql } from './presence';
 
 describe('stuck-state conditions', () => {
-  it('scope every condition by the optional org and use only the three shared parameters', () => {
+  it('scope every condition by the optional org and use only the four shared parameters', () => {
     for (const kind of STUCK_KINDS) {
       const where = stuckWhere(kind);
-      const alias = kind === 'offers_released' ? 'c' : 's';
+      const onCalls = kind === 'offers_released' || kind === 'queued_calls_offered';
+      expect(isCallKind(kind)).toBe(onCalls);
+      const alias = onCalls ? 'c' : 's';
       expect(where).toContain(`$3::uuid IS NULL OR ${alias}.org_id = $3::uuid`);
-      expect(stuckFrom(kind).startsWith(kind === 'offers_released' ? 'calls c' : 'agent_sessions s')).toBe(true);
+      expect(stuckFrom(kind).startsWith(onCalls ? 'calls c' : 'agent_sessions s')).toBe(true);
       const placeholders = new Set(where.match(/\$\d+/g));
-      expect([...placeholders].sort()).toEqual(['$1', '$2', '$3']);
+      expect([...placeholders].sort()).toEqual(['$1', '$2', '$3', '$4']);
     }
+  });
+
+  it("call a queued call stuck only beside an agent routable by the router's own rule, past a grace", () => {
+    const where = stuckWhere('queued_calls_offered');
+    expect(where).toContain(routableSql('$4::float8'));
+    expect(where).toContain(`c.queued_at < now() - make_interval(secs => ${QUEUED_WITH_ROUTABLE_GRACE_SECONDS})`);
+    expect(STUCK_KINDS[STUCK_KINDS.length - 1]).toBe('queued_calls_offered');
   });
 
   it('count and find with the very same conditions the sweeper fixes with', () => {
@@ -46,8 +58,9 @@ describe('stuck-state conditions', () => {
   });
 
   it('builds parameters and zero counts for every kind', () => {
-    expect(stuckParams({ offlineAfterSeconds: 120, abandonAfterSeconds: 7200 })).toEqual([120, 7200, null]);
-    expect(stuckParams({ offlineAfterSeconds: 2, abandonAfterSeconds: 9 }, 'org')).toEqual([2, 9, 'org']);
+    const t = { offlineAfterSeconds: 120, abandonAfterSeconds: 7200, routableHeartbeatSeconds: 45 };
+    expect(stuckParams(t)).toEqual([120, 7200, null, 45]);
+    expect(stuckParams({ ...t, offlineAfterSeconds: 2, abandonAfterSeconds: 9 }, 'org')).toEqual([2, 9, 'org', 45]);
     expect(Object.keys(emptyCounts()).sort()).toEqual([...STUCK_KINDS].sort());
     expect(Object.values(emptyCounts()).every((n) => n === 0)).toBe(true);
   });

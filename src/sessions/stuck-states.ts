@@ -4,10 +4,11 @@
  * never drift apart. No Nest, no database here: only the text of the conditions.
  *
  * Every condition takes the same parameters: $1 SESSION_OFFLINE_AFTER_SECONDS,
- * $2 SESSION_ABANDON_AFTER_SECONDS, $3 one org id or NULL for all orgs.
- * Session conditions read `agent_sessions s LEFT JOIN agent_presence p`; the offer condition
- * reads `calls c`.
+ * $2 SESSION_ABANDON_AFTER_SECONDS, $3 one org id or NULL for all orgs, $4
+ * SESSION_ROUTABLE_HEARTBEAT_SECONDS. Session conditions read
+ * `agent_sessions s LEFT JOIN agent_presence p`; the call conditions read `calls c`.
  */
+import { routableSql } from './presence';
 
 /** In the order the sweeper applies them: call bookkeeping first, then status changes. */
 export const STUCK_KINDS = [
@@ -18,6 +19,7 @@ export const STUCK_KINDS = [
   'sessions_closed',
   'taken_offline',
   'stale_on_call_flagged',
+  'queued_calls_offered',
 ] as const;
 
 export type StuckKind = (typeof STUCK_KINDS)[number];
@@ -26,11 +28,18 @@ export type SweepCounts = Record<StuckKind, number>;
 export interface StuckThresholds {
   offlineAfterSeconds: number;
   abandonAfterSeconds: number;
+  routableHeartbeatSeconds: number;
 }
 
-export function stuckParams(t: StuckThresholds, orgId?: string | null): [number, number, string | null] {
-  return [t.offlineAfterSeconds, t.abandonAfterSeconds, orgId ?? null];
+export function stuckParams(t: StuckThresholds, orgId?: string | null): [number, number, string | null, number] {
+  return [t.offlineAfterSeconds, t.abandonAfterSeconds, orgId ?? null, t.routableHeartbeatSeconds];
 }
+
+/**
+ * A routable agent and a queued call may meet for a moment before the writer or the wake
+ * loop (SESSION_WAKE_INTERVAL_MS) offers the call; only a meeting older than this is stuck.
+ */
+export const QUEUED_WITH_ROUTABLE_GRACE_SECONDS = 2;
 
 export function emptyCounts(): SweepCounts {
   return Object.fromEntries(STUCK_KINDS.map((k) => [k, 0])) as SweepCounts;
@@ -52,6 +61,7 @@ export const PREFERRED_LIVE_CALL = `(SELECT lc.id FROM calls lc WHERE lc.session
   ORDER BY lc.status = 'in_progress' DESC, lc.assigned_at NULLS LAST, lc.id LIMIT 1)`;
 
 const OPEN = 's.logout_at IS NULL';
+const GRACE = `make_interval(secs => ${QUEUED_WITH_ROUTABLE_GRACE_SECONDS})`;
 
 /**
  * Status fixes are mutually exclusive by heartbeat age, so one session is counted once:
@@ -76,21 +86,28 @@ const CONDITIONS: Record<StuckKind, string> = {
   // Once per silence: a flag older than the last heartbeat belongs to an earlier one.
   stale_on_call_flagged: `${OPEN} AND ${silentFor(OFFLINE_AFTER)} AND ${LIVE}
     AND (s.stale_flagged_at IS NULL OR s.stale_flagged_at < ${LAST_HEARTBEAT})`,
+  // A call waiting while an agent of its org could take it: routable (the router's own rule)
+  // since before the grace, e.g. a wrap-up or cooldown that ended with no wake-up running, or
+  // an agent skipped while its row was locked by other work when the call came in.
+  queued_calls_offered: `c.status = 'queued' AND c.queued_at < now() - ${GRACE} AND EXISTS (
+    SELECT 1 FROM ${SESSION_FROM} WHERE s.org_id = c.org_id AND ${routableSql('$4::float8')}
+      AND greatest(s.ready_at, coalesce(s.offer_cooldown_until, s.ready_at)) < now() - ${GRACE})`,
 };
 
-export function isOfferKind(kind: StuckKind): boolean {
-  return kind === 'offers_released';
+/** Kinds that read `calls c` (the rest read sessions). */
+export function isCallKind(kind: StuckKind): boolean {
+  return kind === 'offers_released' || kind === 'queued_calls_offered';
 }
 
 /** The WHERE clause (without the keyword) of one stuck state, org filter included. */
 export function stuckWhere(kind: StuckKind): string {
-  const org = isOfferKind(kind) ? 'c.org_id' : 's.org_id';
-  // $1 and $2 are typed here too, so every condition accepts the same parameter list.
-  return `(${CONDITIONS[kind]}) AND ($3::uuid IS NULL OR ${org} = $3::uuid) AND $1::float8 IS NOT NULL AND $2::float8 IS NOT NULL`;
+  const org = isCallKind(kind) ? 'c.org_id' : 's.org_id';
+  // Every parameter is typed here too, so every condition accepts the same parameter list.
+  return `(${CONDITIONS[kind]}) AND ($3::uuid IS NULL OR ${org} = $3::uuid) AND $1::float8 IS NOT NULL AND $2::float8 IS NOT NULL AND $4::float8 IS NOT NULL`;
 }
 
 export function stuckFrom(kind: StuckKind): string {
-  return isOfferKind(kind) ? OFFER_FROM : SESSION_FROM;
+  return isCallKind(kind) ? OFFER_FROM : SESSION_FROM;
 }
 
 /** One row: the count of every stuck state plus the context counts of the readiness report. */
@@ -106,7 +123,7 @@ export function countStuckSql(): string {
 /** The orgs that have at least one stuck state (the sweeper's cross-tenant finding step). */
 export function orgsWithStuckStatesSql(): string {
   const parts = STUCK_KINDS.map(
-    (k) => `SELECT ${isOfferKind(k) ? 'c' : 's'}.org_id FROM ${stuckFrom(k)} WHERE ${stuckWhere(k)}`,
+    (k) => `SELECT ${isCallKind(k) ? 'c' : 's'}.org_id FROM ${stuckFrom(k)} WHERE ${stuckWhere(k)}`,
   );
   return `SELECT DISTINCT org_id FROM (${parts.join('\n  UNION ALL ')}) stuck ORDER BY org_id`;
 }

@@ -52,9 +52,9 @@ function taskJson(output: string, firstKey: string): Record<string, unknown> {
   return JSON.parse(line) as Record<string, unknown>;
 }
 
-/** The sweep counts, each kind at zero (the API pins these seven names). */
+/** The sweep counts, each kind at zero (the API pins these eight names). */
 const zero = Object.fromEntries(
-  'taken_offline sessions_closed call_pointers_cleared active_calls_recomputed pending_applied offers_released stale_on_call_flagged'
+  'taken_offline sessions_closed call_pointers_cleared active_calls_recomputed pending_applied offers_released stale_on_call_flagged queued_calls_offered'
     .split(' ')
     .map((k) => [k, 0]),
 );
@@ -101,7 +101,11 @@ describe('session sweeper: stuck states, readiness and cleanup', () => {
     const before = await rowCounts();
 
     // One of each stuck state in org A; the phantom count is stuck twice (a and b).
-    const expectedA = { ...Object.fromEntries(Object.keys(zero).map((k) => [k, 1])), active_calls_recomputed: 2 };
+    const expectedA = {
+      ...Object.fromEntries(Object.keys(zero).map((k) => [k, 1])),
+      active_calls_recomputed: 2,
+      queued_calls_offered: 0,
+    };
     const readiness = await t.http().get('/api/sessions/readiness').set(a.headers);
     expect(readiness.status).toBe(200);
     expect(readiness.body).toMatchObject({

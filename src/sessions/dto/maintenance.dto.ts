@@ -27,6 +27,13 @@ export class SweepCountsDto implements SweepCounts {
 
   @ApiProperty({ description: 'Silent agents on a live call flagged (stale_flagged_at), not taken offline.' })
   stale_on_call_flagged!: number;
+
+  @ApiProperty({
+    description:
+      'Calls queued for over 2 s while an agent of their org was routable (e.g. a wrap-up or cooldown that ended ' +
+      'with no worker to notice): offered by the router (for a sweep: the calls it offered).',
+  })
+  queued_calls_offered!: number;
 }
 
 export class ReadinessCountsDto extends SweepCountsDto implements ReadinessCounts {

@@ -18,6 +18,7 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 @Entity('agent_sessions')
 @Index('agent_sessions_org_open', ['orgId', 'status'], { where: 'logout_at IS NULL' })
 @Index('agent_sessions_one_open', ['agentId'], { unique: true, where: 'logout_at IS NULL' })
+@Index('agent_sessions_wake_at', ['wakeAt'], { where: 'wake_at IS NOT NULL' })
 @Check('agent_sessions_status_check', `status IN ('available', 'away', 'offline')`)
 @Check('agent_sessions_pending_check', `pending_status IS NULL OR pending_status IN ('away', 'offline')`)
 @Check('agent_sessions_calls_check', `active_calls BETWEEN 0 AND capacity`)
@@ -44,6 +45,11 @@ export class AgentSession {
   @Column('timestamptz', { default: () => 'now()' }) idleSince!: Date;
   /** Missed an offer: not offered again before this. */
   @Column('timestamptz', { nullable: true }) offerCooldownUntil!: Date | null;
+  /**
+   * When time alone makes the session routable again (the later of ready_at and
+   * offer_cooldown_until, while still ahead); kept by a trigger, cleared by the wake loop.
+   */
+  @Column('timestamptz', { nullable: true }) wakeAt!: Date | null;
   /** Set by the sweeper when the agent went silent while on a live call. */
   @Column('timestamptz', { nullable: true }) staleFlaggedAt!: Date | null;
 }
