@@ -6,3 +6,5 @@ export * from './decorators';
 export * from './org-directory.service';
 export * from './principal';
 export * from './scopes';
+export * from './route-access';
+export * from './openapi-access';

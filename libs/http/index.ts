@@ -7,3 +7,4 @@ export * from './swagger';
 export * from './validation';
 export * from './request-id.decorator';
 export * from './pagination';
+export * from './idempotency-key.decorator';

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { documentRouteAccess } from '../auth/openapi-access';
 
 export const API_KEY_SCHEME = 'api-key';
 export const BEARER_SCHEME = 'bearer';
@@ -17,7 +18,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addSecurityRequirements(BEARER_SCHEME)
     .addSecurityRequirements(API_KEY_SCHEME)
     .build();
-  return SwaggerModule.createDocument(app, config);
+  // Security and 401/403 come from the metadata the guard reads, never from hand-written text.
+  return documentRouteAccess(app, SwaggerModule.createDocument(app, config));
 }
 
 /** Swagger UI at /docs, the OpenAPI 3 JSON at /docs-json. */

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../../libs/auth/decorators';
 import { AuditService } from '../../libs/audit';
 import { AuditEventPageDto } from './dto/audit-event.dto';
@@ -16,7 +16,6 @@ export class AuditController {
   @ApiOperation({ summary: "The caller's org audit events, newest first, filtered and paginated by cursor." })
   @ApiOkResponse({ type: AuditEventPageDto })
   @ApiBadRequestResponse({ description: 'Invalid filter or cursor' })
-  @ApiForbiddenResponse({ description: 'Missing scope audit:read' })
   list(@Query() query: ListAuditEventsQueryDto): Promise<AuditEventPageDto> {
     return this.audit.list(query);
   }

@@ -29,6 +29,7 @@ export class CallsController {
 
   @Get(':call_id')
   @Scopes('sessions:read')
+  @ApiOperation({ summary: 'One call: status, agent and session, offer count and its timestamps.' })
   @ApiOkResponse({ type: CallDto })
   get(@Param('call_id', ParseUUIDPipe) id: string): Promise<CallDto> {
     return this.calls.get(id);

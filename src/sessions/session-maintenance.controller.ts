@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Scopes } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
 import { SessionReadinessDto, SweepCountsDto } from './dto/maintenance.dto';
@@ -25,7 +25,6 @@ export class SessionMaintenanceController {
     summary: "Run the session sweeper now for the caller's org (the worker also runs it on a schedule).",
   })
   @ApiOkResponse({ type: SweepCountsDto, description: 'What was fixed.' })
-  @ApiForbiddenResponse({ description: 'Missing scope sessions:admin' })
   cleanup(@CurrentPrincipal() principal: Principal): Promise<SweepCountsDto> {
     return this.sweeper.sweep({ orgId: principal.orgId! });
   }
@@ -34,7 +33,6 @@ export class SessionMaintenanceController {
   @Scopes('sessions:read')
   @ApiOperation({ summary: "Schema state and stuck-state counts of the caller's org's sessions and calls." })
   @ApiOkResponse({ type: SessionReadinessDto })
-  @ApiForbiddenResponse({ description: 'Missing scope sessions:read' })
   readinessReport(@CurrentPrincipal() principal: Principal): Promise<SessionReadinessDto> {
     return this.readiness.report(principal.orgId!);
   }

@@ -36,6 +36,7 @@ export class SourcesController {
 
   @Get(':source_id')
   @Scopes('webhooks:read')
+  @ApiOperation({ summary: 'One inbound source (never its secret or auth token).' })
   @ApiOkResponse({ type: SourceDto })
   get(@Param('source_id', ParseUUIDPipe) id: string): Promise<SourceDto> {
     return this.sources.get(id);

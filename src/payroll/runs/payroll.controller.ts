@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Scopes } from '../../../libs/auth';
 import type { Principal } from '../../../libs/auth';
-import { PageQueryDto, RequestId } from '../../../libs/http';
+import { IdempotencyKey, PageQueryDto, RequestId } from '../../../libs/http';
 import { ListRunsQueryDto, QueueStatusDto, RunAcceptedDto, RunDto, RunPageDto, StartRunDto } from './dto/run.dto';
 import { StatementPageDto } from './dto/statement.dto';
 import { PayrollRunsService } from './payroll-runs.service';
@@ -27,7 +27,7 @@ export class PayrollController {
     @Body() body: StartRunDto,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKey() idempotencyKey?: string,
     @RequestId() requestId?: string,
   ): Promise<RunAcceptedDto> {
     const { created, run } = await this.runs.enqueue(principal, body, idempotencyKey, requestId);
@@ -45,6 +45,7 @@ export class PayrollController {
 
   @Get('jobs/:job_id')
   @Scopes('payroll:read')
+  @ApiOperation({ summary: 'One payroll run: status, progress, attempts, totals and flags.' })
   @ApiOkResponse({ type: RunDto })
   get(@Param('job_id', ParseUUIDPipe) id: string): Promise<RunDto> {
     return this.runs.get(id);
@@ -60,6 +61,7 @@ export class PayrollController {
 
   @Get('jobs/:job_id/statements.csv')
   @Scopes('payroll:read')
+  @ApiOperation({ summary: "The run's lines, deductions and statements as one CSV file." })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'CSV: line, deduction and statement rows.' })
   async statementsCsv(
@@ -73,6 +75,10 @@ export class PayrollController {
 
   @Get('queue-status')
   @Scopes('payroll:read')
+  @ApiOperation({
+    summary:
+      'Queued and running runs, in the org and cluster-wide, the concurrency cap, and why nothing starts, if so.',
+  })
   @ApiOkResponse({ type: QueueStatusDto })
   queueStatus(): Promise<QueueStatusDto> {
     return this.runs.queueStatus();

@@ -49,7 +49,7 @@ export class CreateEndpointDto {
   @IsIn(SUBSCRIBABLE, { each: true })
   event_types!: string[];
 
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -60,7 +60,13 @@ export class CreateEndpointDto {
   @IsIn(ENDPOINT_FORMATS)
   format?: EndpointFormat;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'Most deliveries per second; none = unlimited.' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: 1000,
+    description: 'Most deliveries per second; none = unlimited.',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

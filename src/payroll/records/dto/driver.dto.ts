@@ -21,7 +21,12 @@ export class CreateDriverDto {
   @Matches(NOT_BLANK, { message: 'name must not be blank' })
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 100, description: 'Your own id for the driver; unique within the org.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 100,
+    description: 'Your own id for the driver; unique within the org.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
