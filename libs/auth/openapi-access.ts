@@ -69,7 +69,7 @@ function describeAccess(op: Operation, access: RouteAccess): void {
     op['x-any-of-scopes'] = access.anyOf;
     needs.push(`one scope of ${access.anyOf.map((s) => `\`${s}\``).join(', ')}`);
   }
-  const who = access.platform ? '' : ' Acts inside the caller\'s org (platform keys are refused).';
+  const who = access.platform ? '' : " Acts inside the caller's org (platform keys are refused).";
   op.description = `${op.description ? `${op.description}\n\n` : ''}**Access:** needs ${needs.join(' and ')}.${who}`;
   op.responses = {
     ...op.responses,
@@ -86,7 +86,10 @@ function describeAccess(op: Operation, access: RouteAccess): void {
 export function documentRouteAccess(app: INestApplication, document: OpenAPIObject): OpenAPIObject {
   const reflector = app.get(Reflector, { strict: false });
   const handlers = handlersByOperationId(app);
-  document.components = { ...document.components, schemas: { ...document.components?.schemas, [PROBLEM_SCHEMA]: PROBLEM } };
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, [PROBLEM_SCHEMA]: PROBLEM },
+  };
   for (const item of Object.values(document.paths)) {
     for (const op of Object.values(item) as Operation[]) {
       if (!op || typeof op !== 'object' || !op.operationId) continue;
