@@ -103,6 +103,11 @@ export class ApiKeysService {
     const repo = this.tenant.repo(ApiKey);
     const key = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!key) throw new NotFoundException('No such API key.');
+    // As with granting: a credential cannot take away more power than it holds.
+    const notHeld = key.scopes.filter((s) => !principal.scopes.has(s as Scope));
+    if (notHeld.length) {
+      throw new ForbiddenException(`You cannot revoke a key with scopes you do not hold: ${notHeld.join(', ')}.`);
+    }
     if (key.revokedAt) return;
     await repo.update({ id }, { revokedAt: () => 'now()' });
     await this.audit.record({
