@@ -5,7 +5,7 @@ import { AppConfig } from '../config';
 import { JwtKeysService } from './jwt-keys.service';
 import { OrgDirectory } from './org-directory.service';
 import { Principal } from './principal';
-import { resolveScopes } from './scopes';
+import { isCallAgentBound, resolveScopes } from './scopes';
 
 export const CLOCK_SKEW_SECONDS = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,6 +55,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
     const granted = resolveScopes(roles, scopes);
     granted.delete('platform:admin');
-    return { kind: 'jwt', subject: claims.sub, orgId: claims.org_id, plan, scopes: granted };
+    return {
+      kind: 'jwt',
+      subject: claims.sub,
+      orgId: claims.org_id,
+      plan,
+      scopes: granted,
+      ...(isCallAgentBound(roles) ? { callAgentRef: claims.sub } : {}),
+    };
   }
 }

@@ -10,6 +10,12 @@ export interface Principal {
   /** The org's plan (rate-limit tier). */
   plan?: string;
   scopes: ReadonlySet<Scope>;
+  /**
+   * Set when the credential acts for one call-center agent only: a token whose roles include
+   * `agent` and no supervising role (operator, admin, owner). It is the token's `sub`, matched
+   * against the call agent's `external_ref`.
+   */
+  callAgentRef?: string;
 }
 
 export const PRINCIPAL = 'calmopsPrincipal';

@@ -56,6 +56,14 @@ export const ROLES = {
 } as const satisfies Record<string, readonly Scope[]>;
 
 export type Role = keyof typeof ROLES;
+
+/** Roles that act for any call agent of their org (supervisors); `agent` alone acts for itself. */
+export const SUPERVISING_ROLES: readonly Role[] = ['owner', 'admin', 'operator'];
+
+/** Whether a token with these roles is bound to the call agent its `sub` names. */
+export function isCallAgentBound(roles: readonly string[]): boolean {
+  return roles.includes('agent') && !roles.some((r) => (SUPERVISING_ROLES as readonly string[]).includes(r));
+}
 export const ROLE_NAMES = Object.keys(ROLES) as Role[];
 
 export function isScope(value: string): value is Scope {

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { assertSupervising } from './agent-binding';
 import { QueryFailedError } from 'typeorm';
 import { AuditService } from '../../libs/audit';
 import { auditActor, Principal } from '../../libs/auth';
@@ -29,6 +30,7 @@ export class AgentsService {
   ) {}
 
   async create(principal: Principal, dto: CreateAgentDto, requestId?: string): Promise<AgentDto> {
+    assertSupervising(principal);
     const repo = this.tenant.repo(CallAgent);
     const values = {
       orgId: this.tenant.orgId,

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Scopes } from '../../libs/auth';
+import { CurrentPrincipal, Scopes } from '../../libs/auth';
+import type { Principal } from '../../libs/auth';
 import { Consumes } from '../../libs/http';
 import { CallsService } from './calls.service';
 import { CallDto, EndCallDto, InboundCallDto, InboundCallResultDto } from './dto/call.dto';
@@ -21,8 +22,9 @@ export class CallsController {
   async inbound(
     @Body() body: InboundCallDto,
     @Res({ passthrough: true }) res: Response,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<InboundCallResultDto> {
-    const { created, result } = await this.calls.inbound(body);
+    const { created, result } = await this.calls.inbound(body, principal);
     res.status(created ? 201 : 200);
     return result;
   }
@@ -41,8 +43,8 @@ export class CallsController {
   @Consumes('application/json', 'text/plain')
   @ApiOperation({ summary: 'The agent picked up: ringing → in_progress (409 otherwise).' })
   @ApiOkResponse({ type: CallDto })
-  answer(@Param('call_id', ParseUUIDPipe) id: string): Promise<CallDto> {
-    return this.calls.answer(id);
+  answer(@Param('call_id', ParseUUIDPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<CallDto> {
+    return this.calls.answer(id, principal);
   }
 
   @Post(':call_id/end')
@@ -52,7 +54,11 @@ export class CallsController {
     summary: "End a call (completed; a queued call is abandoned). Idempotent: the agent's count drops once.",
   })
   @ApiOkResponse({ type: CallDto })
-  end(@Param('call_id', ParseUUIDPipe) id: string, @Body() body: EndCallDto): Promise<CallDto> {
-    return this.calls.end(id, body?.reason);
+  end(
+    @Param('call_id', ParseUUIDPipe) id: string,
+    @Body() body: EndCallDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<CallDto> {
+    return this.calls.end(id, body?.reason, principal);
   }
 }

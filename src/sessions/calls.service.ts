@@ -1,4 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { Principal } from '../../libs/auth';
+import { assertActsFor, assertSupervising } from './agent-binding';
 import { returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { CallRouter } from './call-router.service';
@@ -38,7 +40,11 @@ export class CallsService {
     private readonly events: EventPublisher,
   ) {}
 
-  async inbound(dto: InboundCallDto): Promise<{ created: boolean; result: InboundCallResultDto }> {
+  async inbound(
+    dto: InboundCallDto,
+    principal?: Principal,
+  ): Promise<{ created: boolean; result: InboundCallResultDto }> {
+    assertSupervising(principal);
     const repo = this.tenant.repo(Call);
     if (dto.external_id) {
       const existing = await repo.findOneBy({ externalId: dto.external_id });
@@ -72,8 +78,9 @@ export class CallsService {
     return toCallDto(await this.find(id, false));
   }
 
-  async answer(id: string): Promise<CallDto> {
+  async answer(id: string, principal?: Principal): Promise<CallDto> {
     const call = await this.find(id, true);
+    await assertActsFor(this.tenant.manager, principal, call.agentId);
     if (call.status !== 'ringing') throw new ConflictException(`Cannot answer a call that is ${call.status}.`);
     await this.tenant
       .repo(Call)
@@ -85,9 +92,10 @@ export class CallsService {
    * Ends a call. The agent's active_calls drops in the same transaction as the status change,
    * under the call's row lock, so however often `end` is called it drops exactly once.
    */
-  async end(id: string, reason?: string): Promise<CallDto> {
+  async end(id: string, reason?: string, principal?: Principal): Promise<CallDto> {
     const m = this.tenant.manager;
     const call = await this.find(id, true);
+    await assertActsFor(m, principal, call.agentId);
     if (ENDED.includes(call.status)) return toCallDto(call);
     const to: CallStatus = call.status === 'queued' ? 'abandoned' : 'completed';
     await m.update(

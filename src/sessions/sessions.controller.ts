@@ -7,7 +7,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Scopes } from '../../libs/auth';
+import { CurrentPrincipal, Scopes } from '../../libs/auth';
+import type { Principal } from '../../libs/auth';
 import { Consumes } from '../../libs/http';
 import {
   ChangeStatusDto,
@@ -45,8 +46,8 @@ export class SessionsController {
     description: 'The superseded session keeps its live calls until they end. Queued calls are offered at once.',
   })
   @ApiCreatedResponse({ type: SessionDto })
-  login(@Body() body: LoginDto): Promise<SessionDto> {
-    return this.sessions.login(body);
+  login(@Body() body: LoginDto, @CurrentPrincipal() principal: Principal): Promise<SessionDto> {
+    return this.sessions.login(body, principal);
   }
 
   @Get(':session_id')
@@ -62,8 +63,12 @@ export class SessionsController {
   @Scopes('sessions:write')
   @ApiOperation({ summary: 'The agent is alive. A closed session is a 409.' })
   @ApiNoContentResponse()
-  heartbeat(@Param('session_id', ParseUUIDPipe) id: string, @Body() body: HeartbeatDto): Promise<void> {
-    return this.sessions.heartbeat(id, body.device_connected);
+  heartbeat(
+    @Param('session_id', ParseUUIDPipe) id: string,
+    @Body() body: HeartbeatDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    return this.sessions.heartbeat(id, body.device_connected, principal);
   }
 
   @Put(':session_id/status')
@@ -76,8 +81,12 @@ export class SessionsController {
       'A closed session is a 409.',
   })
   @ApiOkResponse({ type: SessionDto })
-  setStatus(@Param('session_id', ParseUUIDPipe) id: string, @Body() body: ChangeStatusDto): Promise<SessionDto> {
-    return this.sessions.setStatus(id, body);
+  setStatus(
+    @Param('session_id', ParseUUIDPipe) id: string,
+    @Body() body: ChangeStatusDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SessionDto> {
+    return this.sessions.setStatus(id, body, principal);
   }
 
   @Post(':session_id/logout')
@@ -90,7 +99,10 @@ export class SessionsController {
     description: 'Live calls are not dropped: they stay on the closed session until they end.',
   })
   @ApiOkResponse({ type: SessionDto })
-  logout(@Param('session_id', ParseUUIDPipe) id: string): Promise<SessionDto> {
-    return this.sessions.logout(id);
+  logout(
+    @Param('session_id', ParseUUIDPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SessionDto> {
+    return this.sessions.logout(id, principal);
   }
 }

@@ -1,3 +1,4 @@
+import type { Principal } from '../../libs/auth';
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { AppConfig } from '../../libs/config';
 import { returningRows, TenantContext } from '../../libs/database';
@@ -9,6 +10,7 @@ import { AgentSession } from './entities/agent-session.entity';
 import type { AgentStatus } from './entities/agent-session.entity';
 import type { Presence } from './presence';
 import { presenceSql, routableSql } from './presence';
+import { assertActsFor } from './agent-binding';
 import { changeStatus, SessionRef } from './status-history';
 import { decideStatusChange } from './status-rules';
 
@@ -79,7 +81,7 @@ export class SessionsService {
    * Opens a session, closing the agent's open one as superseded first. The old session keeps
    * its live calls (they end normally and release it); it just gets no new ones.
    */
-  async login(dto: LoginDto): Promise<SessionDto> {
+  async login(dto: LoginDto, principal?: Principal): Promise<SessionDto> {
     const m = this.tenant.manager;
     const orgId = this.tenant.orgId;
     // The agent row lock serializes concurrent logins of one agent (one open session each).
@@ -88,6 +90,7 @@ export class SessionsService {
       [dto.agent_id],
     )) as { id: string; max_concurrent_calls: number; now: string }[];
     if (!agent) throw new NotFoundException('No such agent.');
+    await assertActsFor(m, principal, agent.id);
 
     const [previous] = (await m.query(
       `SELECT id, status FROM agent_sessions WHERE agent_id = $1 AND logout_at IS NULL FOR UPDATE`,
@@ -124,32 +127,41 @@ export class SessionsService {
    * the router holds while claiming). It returns the presence as it was, so queued calls are
    * offered only when this beat made a stale or disconnected agent present again.
    */
-  async heartbeat(sessionId: string, deviceConnected: boolean): Promise<void> {
+  async heartbeat(sessionId: string, deviceConnected: boolean, principal?: Principal): Promise<void> {
     const m = this.tenant.manager;
+    // An agent-bound credential's own-agent check rides in the same statement ($4).
     const rows = await returningRows<{ was_present: boolean }>(
       m,
       `WITH before AS (
          SELECT p.session_id, p.device_connected AND p.last_heartbeat > now() - make_interval(secs => $3) AS present
          FROM agent_presence p JOIN agent_sessions s ON s.id = p.session_id
          WHERE p.session_id = $1 AND s.logout_at IS NULL
+           AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM call_agents a WHERE a.id = s.agent_id AND a.external_ref = $4))
          FOR UPDATE OF p)
        UPDATE agent_presence p SET last_heartbeat = now(), device_connected = $2
        FROM before b WHERE p.session_id = b.session_id
        RETURNING b.present AS was_present`,
-      [sessionId, deviceConnected, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS')],
+      [
+        sessionId,
+        deviceConnected,
+        this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS'),
+        principal?.callAgentRef ?? null,
+      ],
     );
     if (!rows.length) {
-      // Cold path: tell an unknown session from a closed one.
+      // Cold path: tell an unknown session from someone else's and from a closed one.
       const session = await this.tenant.repo(AgentSession).findOneBy({ id: sessionId });
       if (!session) throw new NotFoundException('No such session.');
+      await assertActsFor(m, principal, session.agentId);
       throw new ProblemException(409, 'The session is closed; log in again.', { slug: 'session-closed' });
     }
     if (deviceConnected && !rows[0].was_present) await this.router.offerQueuedIn();
   }
 
-  async setStatus(sessionId: string, dto: ChangeStatusDto): Promise<SessionDto> {
+  async setStatus(sessionId: string, dto: ChangeStatusDto, principal?: Principal): Promise<SessionDto> {
     const m = this.tenant.manager;
     const session = await this.lock(sessionId);
+    await assertActsFor(m, principal, session.agentId);
     const decision = decideStatusChange(
       {
         closed: session.logoutAt !== null,
@@ -190,9 +202,10 @@ export class SessionsService {
    * Closes the session; a closed one is returned as it is (idempotent, for sendBeacon retries).
    * Live calls are not dropped: they stay on the closed session and release it when they end.
    */
-  async logout(sessionId: string): Promise<SessionDto> {
+  async logout(sessionId: string, principal?: Principal): Promise<SessionDto> {
     const m = this.tenant.manager;
     const session = await this.lock(sessionId);
+    await assertActsFor(m, principal, session.agentId);
     if (session.logoutAt === null) {
       const [{ now }] = (await m.query(`SELECT now()::text AS now`)) as { now: string }[];
       await changeStatus(m, this.events, session, 'offline', 'user', 'logout', {
