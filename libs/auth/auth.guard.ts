@@ -34,7 +34,10 @@ export class AuthGuard implements CanActivate {
     if (!principal.orgId && !access.platform) {
       throw new ForbiddenException('This route acts inside an org; use an org API key or token.');
     }
-    context.switchToHttp().getRequest<RequestWithPrincipal>()[PRINCIPAL] = principal;
+    const http = context.switchToHttp();
+    http.getRequest<RequestWithPrincipal>()[PRINCIPAL] = principal;
+    // What an authenticated caller reads (new keys and secrets among it) is never cached.
+    http.getResponse<{ setHeader: (name: string, value: string) => void }>().setHeader('Cache-Control', 'no-store');
     return true;
   }
 }
