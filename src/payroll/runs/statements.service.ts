@@ -1,16 +1,12 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { TenantContext } from '../../../libs/database';
 import { ProblemException } from '../../../libs/http';
+import { csvNumber, csvText } from './csv-cells';
 import type { StatementDto, StatementPageDto } from './dto/statement.dto';
 import { PayrollRun } from './entities/payroll-run.entity';
 import type { StoredFlag } from './entities/run-results.entity';
 
 const UUID = /^[0-9a-f-]{36}$/i;
-
-function csvCell(value: unknown): string {
-  const s = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Per-driver statements of a run, as JSON pages (by driver) or one CSV. */
 @Injectable()
@@ -147,28 +143,27 @@ export class StatementsService {
        ORDER BY 2, o, 5, 4, k`,
       [runId],
     )) as Record<string, unknown>[];
+    // Names, ticket numbers, deduction names and units are user text; the rest is ours.
     const body = rows.map((r) =>
       [
-        r.record,
-        r.driver_id,
-        r.name,
-        r.ticket_number,
-        r.work_date,
-        r.kind,
-        r.quantity,
-        r.unit,
-        r.rate,
-        r.amount_cents,
-        r.held,
-        r.flags,
-        r.gross,
-        r.ded,
-        r.net,
-        r.held_total,
-        r.shortfall,
-      ]
-        .map(csvCell)
-        .join(','),
+        csvText(r.record),
+        csvText(r.driver_id),
+        csvText(r.name),
+        csvText(r.ticket_number),
+        csvText(r.work_date),
+        csvText(r.kind),
+        csvNumber(r.quantity),
+        csvText(r.unit),
+        csvNumber(r.rate),
+        csvNumber(r.amount_cents),
+        csvText(r.held),
+        csvText(r.flags),
+        csvNumber(r.gross),
+        csvNumber(r.ded),
+        csvNumber(r.net),
+        csvNumber(r.held_total),
+        csvNumber(r.shortfall),
+      ].join(','),
     );
     return [header.join(','), ...body].join('\r\n') + '\r\n';
   }
