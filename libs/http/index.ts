@@ -8,3 +8,4 @@ export * from './validation';
 export * from './request-id.decorator';
 export * from './pagination';
 export * from './idempotency-key.decorator';
+export * from './hostile-input.pipe';
