@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseService } from '../database';
 import { ReadinessRegistry } from '../core';
+import { withTimeout } from '../resilience';
 
 /**
  * Reports whether row-level security actually binds the runtime role. A runtime role that is a
@@ -35,12 +36,10 @@ export class RlsIndicator implements OnModuleInit {
             `SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`,
           ) as Promise<{ role: string; rolsuper: boolean; rolbypassrls: boolean }[]>)
         : Promise.reject(new Error('database not connected'));
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref());
       try {
-        const [row] = await Promise.race([query, timeout]);
+        const [row] = await withTimeout(query, 1000, 'the role check');
         this.last = { at: Date.now(), role: row.role, enforced: !row.rolsuper && !row.rolbypassrls };
       } catch (err) {
-        query.catch(() => undefined);
         if (!this.last) return check.down({ message: (err as Error).message });
       }
     }

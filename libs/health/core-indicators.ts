@@ -5,14 +5,7 @@ import { AppConfig } from '../config';
 import { DatabaseService, pendingMigrations } from '../database';
 import { LifecycleService } from '../core';
 import { ReadinessRegistry } from '../core';
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
+import { withTimeout } from '../resilience';
 
 /** Readiness checks every process has: database, migrations, shutdown state. */
 @Injectable()

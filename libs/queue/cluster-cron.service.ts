@@ -25,6 +25,7 @@ export function nextTick(schedule: CronSchedule, now: Date): Date {
 export class ClusterCronService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('ClusterCron');
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly firing = new Set<Promise<unknown>>();
   private stopped = false;
 
   constructor(
@@ -42,9 +43,13 @@ export class ClusterCronService implements BeforeApplicationShutdown {
     const tick = nextTick(schedule, new Date());
     const timer = setTimeout(
       () => {
-        void this.fire(name, tick)
+        const firing = this.fire(name, tick)
           .catch((err) => this.logger.warn(`${name} tick ${tick.toISOString()}: ${(err as Error).message}`))
-          .finally(() => this.start(name, schedule));
+          .finally(() => {
+            this.firing.delete(firing);
+            this.start(name, schedule);
+          });
+        this.firing.add(firing);
       },
       Math.max(0, tick.getTime() - Date.now()),
     );
@@ -75,9 +80,11 @@ export class ClusterCronService implements BeforeApplicationShutdown {
     });
   }
 
-  beforeApplicationShutdown(): void {
+  /** No new timers; a tick being claimed right now finishes first (it may enqueue its job). */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    await Promise.all(this.firing);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type PgBoss from 'pg-boss';
+import type { JobOutcome } from './queue-consumer';
 import { APP_ROLE, AppConfig, runsJobs } from '../config';
 import type { AppRole } from '../config';
 import { findDecoratedMethods } from '../discovery';
@@ -8,7 +9,7 @@ import { MetricsService } from '../observability';
 import { retryWithBackoff } from '../resilience';
 import { CLUSTER_CRON, ClusterCronMetadata, CronSchedule } from './cluster-cron.decorator';
 import { ClusterCronService } from './cluster-cron.service';
-import { JOB_HANDLER, JobContext, JobHandlerFn, JobHandlerMetadata, QueueOptions } from './job-handler.decorator';
+import { JOB_HANDLER, JobHandlerFn, JobHandlerMetadata, QueueOptions } from './job-handler.decorator';
 import { QueueService } from './queue.service';
 
 interface Registration {
@@ -90,52 +91,27 @@ export class JobRegistry implements OnApplicationBootstrap {
       );
     }
     if (!runsJobs(this.role)) return;
+    const pollMs = this.config.get('QUEUE_POLL_INTERVAL_SECONDS') * 1000;
     for (const r of this.registrations.values()) {
-      const workers = r.options.workers ?? 1;
-      for (let i = 0; i < workers; i++) {
-        const worker: { id?: string } = {};
-        worker.id = await boss.work(
-          r.queueName,
-          {
-            includeMetadata: true,
-            batchSize: r.options.batchSize ?? 1,
-            pollingIntervalSeconds: this.config.get('QUEUE_POLL_INTERVAL_SECONDS'),
-          },
-          async (jobs: PgBoss.JobWithMetadata<object>[]) => {
-            try {
-              await this.run(r, jobs);
-            } finally {
-              // pg-boss waits out the polling interval after every fetch, even one that found
-              // jobs, which caps a loop at batchSize jobs per interval. A fetch that found work
-              // asks for the next batch at once; only an empty fetch waits.
-              if (jobs.length && worker.id) boss.notifyWorker(worker.id);
-            }
-          },
-        );
+      for (let i = 0; i < (r.options.workers ?? 1); i++) {
+        this.queue.consume({
+          queue: r.queueName,
+          handler: r.handler,
+          batchSize: r.options.batchSize ?? 1,
+          pollMs,
+          onSettled: (result, seconds, job, err) => this.settled(r.queueName, result, seconds, job.id, err),
+          onError: (err) => this.logger.warn({ queue: r.queueName, err }, `queue ${r.queueName}: ${err.message}`),
+        });
       }
     }
     for (const c of this.crons) this.cron.start(c.name, c.schedule);
     this.logger.log(`consuming ${this.registrations.size} queues, ${this.crons.length} cluster cron jobs`);
   }
 
-  private async run(r: Registration, jobs: PgBoss.JobWithMetadata<object>[]): Promise<void> {
-    for (const job of jobs) {
-      const context: JobContext = { id: job.id, queue: r.queueName, retryCount: job.retryCount };
-      const labels = { queue: r.queueName };
-      const started = process.hrtime.bigint();
-      const observe = (result: string) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        this.metrics.queueJobs.inc({ ...labels, result });
-        this.metrics.queueJobDuration.observe({ ...labels, result }, seconds);
-      };
-      try {
-        await r.handler(job.data, context);
-        observe('completed');
-      } catch (err) {
-        observe('failed');
-        this.logger.warn({ job_id: job.id, queue: r.queueName, err }, `job failed: ${(err as Error).message}`);
-        throw err;
-      }
-    }
+  /** Metrics and logs per job, whatever the rest of its batch did. */
+  private settled(queue: string, result: JobOutcome, seconds: number, jobId: string, err?: Error): void {
+    this.metrics.queueJobs.inc({ queue, result });
+    this.metrics.queueJobDuration.observe({ queue, result }, seconds);
+    if (err) this.logger.warn({ job_id: jobId, queue, err }, `job failed: ${err.message}`);
   }
 }

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, BeforeApplicationShutdown, ServiceUnavailab
 import PgBoss from 'pg-boss';
 import { APP_ROLE, AppConfig, runsJobs } from '../config';
 import type { AppRole } from '../config';
-import { retryWithBackoff, RetryAbortedError } from '../resilience';
+import { retryWithBackoff, RetryAbortedError, withTimeout } from '../resilience';
+import { ConsumerOptions, QueueConsumer } from './queue-consumer';
 import { QUEUE_SCHEMA } from './queue-schema';
 
 export type QueueState = 'starting' | 'started' | 'stopping' | 'stopped';
@@ -18,6 +19,7 @@ export class QueueService implements BeforeApplicationShutdown {
   private instance?: PgBoss;
   private starting?: Promise<PgBoss>;
   private readonly abort = new AbortController();
+  private readonly consumers: QueueConsumer[] = [];
   private lastError?: string;
   state: QueueState = 'stopped';
 
@@ -98,27 +100,41 @@ export class QueueService implements BeforeApplicationShutdown {
   /** Sends a job once the queue is running (waits up to `waitMs`, then 503). */
   async send(queue: string, data: object, options: PgBoss.SendOptions = {}, waitMs = 5000): Promise<string | null> {
     if (this.state !== 'started') {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ServiceUnavailableException('The queue is not running.')), waitMs);
+      await withTimeout(this.start(), waitMs, 'the queue').catch(() => {
+        throw new ServiceUnavailableException('The queue is not running.');
       });
-      await Promise.race([this.start(), timeout]).finally(() => clearTimeout(timer));
     }
     return this.boss.send(queue, data, options);
   }
 
-  /** Graceful stop: no new fetches, running jobs get until SHUTDOWN_TIMEOUT_MS to finish. */
+  /** Starts a fetch loop on a queue (worker roles); it stops with the application. */
+  consume(options: ConsumerOptions): QueueConsumer {
+    const consumer = new QueueConsumer(this.boss, options);
+    // Attaching can finish after shutdown began: such a loop is never started.
+    if (this.abort.signal.aborted) return consumer;
+    this.consumers.push(consumer);
+    consumer.start();
+    return consumer;
+  }
+
+  /**
+   * Graceful stop: no new fetches; the jobs in hand get until SHUTDOWN_TIMEOUT_MS (the rest of
+   * their batch is failed, so pg-boss retries it elsewhere). Returns once every fetch loop has
+   * returned and pg-boss has closed its pool: nothing of the queue runs after this.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.abort.abort();
+    const timeout = this.config.get('SHUTDOWN_TIMEOUT_MS');
+    await Promise.all(this.consumers.map((c) => c.stop(timeout)));
+    this.consumers.length = 0;
     const boss = this.instance;
     if (!boss) return;
     this.state = 'stopping';
+    // Our loops are gone and pg-boss runs none of its own (`work()` is never called), so
+    // there is nothing left for a graceful pg-boss stop to wait for.
     await boss
-      .stop({ graceful: true, wait: true, close: true, timeout: this.config.get('SHUTDOWN_TIMEOUT_MS') })
+      .stop({ graceful: false, wait: true, close: true })
       .catch((err) => this.logger.warn(`pg-boss stop: ${(err as Error).message}`));
-    // pg-boss removes its stopped fetch loops from a timer that polls once a second after
-    // stop() returns; let it finish so nothing of the queue outlives the application.
-    if (runsJobs(this.role)) await new Promise((resolve) => setTimeout(resolve, 1100));
     this.state = 'stopped';
   }
 }

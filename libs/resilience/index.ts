@@ -1,2 +1,3 @@
 export * from './backoff';
 export * from './circuit-breaker';
+export * from './with-timeout';

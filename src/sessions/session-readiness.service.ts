@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../libs/config';
+import { TimeoutError, withTimeout } from '../../libs/resilience';
 import { DatabaseService, pendingMigrations, TenantContext } from '../../libs/database';
 import { SessionSweeper } from './session-sweeper.service';
 import { countStuckSql, STUCK_KINDS, stuckParams } from './stuck-states';
@@ -147,20 +148,10 @@ export class SessionReadiness {
   /** A reason when the database cannot be reached within the connect timeout, else null. */
   private async unreachable(): Promise<string | null> {
     const ms = this.config.get('DATABASE_CONNECT_TIMEOUT_MS');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`database not reachable within ${ms} ms`), ms);
-    });
-    const probe = this.db
-      .whenConnected()
-      .then(() => this.db.system.query('SELECT 1'))
+    const probe = this.db.whenConnected().then(() => this.db.system.query('SELECT 1'));
+    return withTimeout(probe, ms, 'the database')
       .then(() => null)
-      .catch((err: Error) => err.message);
-    try {
-      return await Promise.race([probe, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+      .catch((err: Error) => (err instanceof TimeoutError ? `database not reachable within ${ms} ms` : err.message));
   }
 
   private notReady(error: string): SessionReadinessReport {

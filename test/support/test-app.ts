@@ -79,7 +79,7 @@ export async function createTestHttpApp(options: TestAppOptions & { role?: 'api'
     app,
     config,
     http: () => request(server),
-    close: () => closeAndSettle(app, role !== 'api'),
+    close: () => app.close(),
   };
 }
 
@@ -87,18 +87,7 @@ export async function createTestHttpApp(options: TestAppOptions & { role?: 'api'
 export async function createTestWorker(options: TestAppOptions): Promise<INestApplicationContext> {
   const app = await createWorkerApp(testConfig(options.db, options.env), options.imports);
   if (options.waitUntilReady !== false) await untilReady(app);
-  const close = app.close.bind(app);
-  app.close = () => closeAndSettle({ close }, true);
   return app;
-}
-
-/**
- * pg-boss keeps polling for a couple of seconds after stop() to reap its fetch loops, and
- * jest refuses any module load once a test file has ended; wait for those loops in tests.
- */
-async function closeAndSettle(app: { close: () => Promise<void> }, consumedQueues: boolean): Promise<void> {
-  await app.close();
-  if (consumedQueues) await new Promise((resolve) => setTimeout(resolve, 2500));
 }
 
 async function untilReady(app: INestApplicationContext): Promise<void> {

@@ -1,0 +1,147 @@
+import { Injectable, Module } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
+import { JobHandler, QueueService } from '../../libs/queue';
+import type { JobContext } from '../../libs/queue';
+import { MetricsService } from '../../libs/observability';
+import { Client } from 'pg';
+import { createTestDatabase, createTestWorker, sql, TestDatabase, waitFor } from '../support';
+
+/** What each job's handler saw, across every process of this file. */
+const runs = new Map<string, number>();
+let poisonAttempts = 0;
+let handledAfterClose = 0;
+let lastRunAt = 0;
+let closed = false;
+
+@Injectable()
+class BatchJobs {
+  /** Batches of 5: job "poison" throws on its first attempt, every other job succeeds. */
+  @JobHandler('test.batch', { batchSize: 5, queue: { retryLimit: 3, retryDelay: 1 } })
+  async handle(data: { key: string }, job: JobContext): Promise<void> {
+    if (closed) handledAfterClose++;
+    lastRunAt = Date.now();
+    runs.set(data.key, (runs.get(data.key) ?? 0) + 1);
+    if (data.key === 'poison' && job.retryCount === 0) {
+      poisonAttempts++;
+      throw new Error('poisoned on its first attempt');
+    }
+  }
+
+  /** Several loops of a queue that stays empty: they are mid-fetch or idle when the app closes. */
+  @JobHandler('test.idle', { workers: 4, batchSize: 10 })
+  async idle(): Promise<void> {
+    if (closed) handledAfterClose++;
+  }
+}
+
+@Module({ providers: [BatchJobs] })
+class BatchJobsModule {}
+
+/** The queue's own rows, to see how pg-boss settled each job. */
+const jobsOf = (db: TestDatabase, queue: string) =>
+  sql<{ key: string; state: string; retry_count: number }>(
+    db.superuser,
+    `SELECT data->>'key' AS key, state, retry_count FROM pgboss.job WHERE name = $1 ORDER BY data->>'key'`,
+    [queue],
+  );
+
+describe('queue consumers: per-job results, and nothing left running after close', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('a failing job in a batch is retried alone; every other job of the batch runs once and completes', async () => {
+    const worker = await createTestWorker({
+      db,
+      imports: [BatchJobsModule],
+      env: { QUEUE_POLL_INTERVAL_SECONDS: '0.5' },
+    });
+    try {
+      const queue = worker.get(QueueService);
+      const keys = ['a', 'b', 'poison', 'd', 'e'];
+      // Sent in one insert so that one fetch takes them as one batch.
+      await queue.boss.insert(keys.map((key) => ({ name: 'test.batch', data: { key }, retryLimit: 3, retryDelay: 1 })));
+      await waitFor(async () => (await jobsOf(db, 'test.batch')).every((j) => j.state === 'completed'), 30_000);
+
+      expect(Object.fromEntries(runs)).toEqual({ a: 1, b: 1, poison: 2, d: 1, e: 1 });
+      expect(poisonAttempts).toBe(1);
+      const rows = await jobsOf(db, 'test.batch');
+      expect(rows.map((r) => [r.key, r.state, r.retry_count])).toEqual([
+        ['a', 'completed', 0],
+        ['b', 'completed', 0],
+        ['d', 'completed', 0],
+        ['e', 'completed', 0],
+        ['poison', 'completed', 1],
+      ]);
+      const metrics = await worker.get(MetricsService).queueJobs.get();
+      const count = (result: string) =>
+        metrics.values.find((v) => v.labels.queue === 'test.batch' && v.labels.result === result)?.value;
+      expect({ completed: count('completed'), failed: count('failed') }).toEqual({ completed: 5, failed: 1 });
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('closing on a loaded event loop while fetches wait in the database: nothing of the queue runs afterwards', async () => {
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const worker: INestApplicationContext = await createTestWorker({
+      db,
+      imports: [BatchJobsModule],
+      env: { QUEUE_POLL_INTERVAL_SECONDS: '0.5' },
+    });
+    const queueConnections = async () =>
+      (
+        await sql<{ n: number }>(
+          db.superuser,
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name LIKE 'calmops:queue:%'`,
+        )
+      )[0].n;
+    // Hold the job table so every fetch of every loop waits in the database, with a job
+    // inserted under the same lock: it becomes visible the moment the lock goes.
+    const blocker = new Client({ connectionString: db.superuser });
+    await blocker.connect();
+    let closedAt = 0;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE pgboss.job IN ACCESS EXCLUSIVE MODE');
+      await blocker.query(`INSERT INTO pgboss.job (name, data) VALUES ('test.batch', '{"key":"late"}')`);
+      await waitFor(async () => {
+        const [w] = await sql<{ n: number }>(
+          db.superuser,
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name LIKE 'calmops:queue:%' AND wait_event_type = 'Lock'`,
+        );
+        return w.n >= 2;
+      });
+      // Load the event loop (busy slices) and close while the fetches are still waiting.
+      const load = setInterval(() => {
+        const until = Date.now() + 40;
+        while (Date.now() < until);
+      }, 1);
+      const closing = worker.close().then(() => (closedAt = Date.now()));
+      await new Promise((r) => setTimeout(r, 300));
+      await blocker.query('COMMIT');
+      await closing.finally(() => clearInterval(load));
+    } finally {
+      await blocker.end();
+    }
+    closed = true;
+    const lastRunBeforeClose = lastRunAt;
+    expect(closedAt).toBeGreaterThan(0);
+    expect(lastRunBeforeClose).toBeLessThanOrEqual(closedAt);
+    // Once close() has returned: no connection of the queue, no handler call, no timer of it.
+    expect(await queueConnections()).toBe(0);
+    expect(worker.get(QueueService).state).toBe('stopped');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(handledAfterClose).toBe(0);
+    expect(await queueConnections()).toBe(0);
+    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+  });
+});
