@@ -8,3 +8,4 @@ export * from './migrations';
 export * from './pg-listener';
 export * from './returning-rows';
 export * from './tenant-context';
+export * from './savepoint';

@@ -151,11 +151,16 @@ describe('payroll concurrency', () => {
       await sampler.stop();
       expect(sampler.maxRunning).toBe(2);
       expect(sampler.maxRunningInOneOrg).toBe(1);
-      const runners = await sql<{ n: number }>(
+      // Both worker processes ran runs: each claim names the process that made it.
+      const runners = await sql<{ actor: string; claims: number }>(
         db.superuser,
-        `SELECT count(DISTINCT actor)::int AS n FROM payroll_run_events WHERE to_status = 'running'`,
+        `SELECT e.actor, count(*)::int AS claims FROM payroll_run_events e
+         WHERE e.to_status = 'running' AND e.org_id = ANY($1::uuid[]) GROUP BY e.actor ORDER BY e.actor`,
+        [orgs.map((o) => o.id)],
       );
-      expect(runners[0].n).toBeGreaterThanOrEqual(1);
+      process.stdout.write(`payroll-concurrency: claims per worker ${JSON.stringify(runners)}\n`);
+      expect(runners).toHaveLength(2);
+      expect(runners.every((r) => /^worker:[0-9a-f-]{36}$/.test(r.actor) && r.claims > 0)).toBe(true);
     } finally {
       await sampler.stop();
       await Promise.all(procs.map((p) => p.stop('SIGTERM')));

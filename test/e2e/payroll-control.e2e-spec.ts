@@ -11,7 +11,7 @@ import {
   waitFor,
 } from '../support';
 import { ApiKeysService } from '../../src/orgs/api-keys.service';
-import { PERIOD, seedPayroll } from './fixtures/payroll-seed';
+import { PERIOD, runsWithBrokenHistory, seedPayroll } from './fixtures/payroll-seed';
 
 const FAST = {
   PAYROLL_POLL_INTERVAL_MS: '100',
@@ -182,6 +182,9 @@ describe('payroll control: health gate and queued runs', () => {
     const [queue] = await sql<{ paused: boolean }>(db.system, `SELECT paused FROM payroll_control WHERE id = 1`);
     expect(queue.paused).toBe(false);
   });
+  it('every status change of every run appended its event row', async () => {
+    expect(await runsWithBrokenHistory(db.superuser)).toEqual([]);
+  });
 });
 
 describe('payroll control: running runs and the whole queue', () => {
@@ -301,5 +304,8 @@ describe('payroll control: running runs and the whole queue', () => {
     expect(await queueStatus(t, d)).toMatchObject({ paused_all: false, paused_reason: null });
     expect(await auditOrgs(db, 'payroll.queue.pause_all')).toEqual([b.id, c.id].sort());
     expect(await auditOrgs(db, 'payroll.queue.resume_all')).toEqual([b.id, c.id, d.id].sort());
+  });
+  it('every status change of every run appended its event row', async () => {
+    expect(await runsWithBrokenHistory(db.superuser)).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import {
 import { driverStatement, ticketLine } from '../../src/payroll/calculator';
 import type { DriverInput, TicketInput } from '../../src/payroll/calculator';
 import { PayrollCalculator } from '../../src/payroll/runs/payroll-calculator.service';
-import { PERIOD, seedPayroll } from './fixtures/payroll-seed';
+import { PERIOD, runsWithBrokenHistory, seedPayroll } from './fixtures/payroll-seed';
 
 const FAST = {
   PAYROLL_POLL_INTERVAL_MS: '50',
@@ -191,5 +191,8 @@ describe('payroll retries with injected faults', () => {
     expect(audit).toEqual([{ target_id: jobId, data: { from_status: 'failed' } }]);
     // Only a failed run can be retried.
     expect((await control({ action: 'retry', job_id: jobId })).status).toBe(409);
+  });
+  it('every status change of every run appended its event row', async () => {
+    expect(await runsWithBrokenHistory(db.superuser)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import {
   TestHttpApp,
   TestOrg,
 } from '../support';
-import { expectedTotals, finished, PERIOD, seedPayroll } from './fixtures/payroll-seed';
+import { expectedTotals, finished, PERIOD, runsWithBrokenHistory, seedPayroll } from './fixtures/payroll-seed';
 
 const FAST = {
   PAYROLL_POLL_INTERVAL_MS: '100',
@@ -168,5 +168,8 @@ describe('payroll runs', () => {
       .set(b.headers)
       .send({ action: 'cancel', job_id: id });
     expect(control.status).toBe(404);
+  });
+  it('every status change of every run appended its event row', async () => {
+    expect(await runsWithBrokenHistory(db.superuser)).toEqual([]);
   });
 });

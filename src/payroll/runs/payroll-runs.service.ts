@@ -4,11 +4,11 @@ import { AuditService } from '../../../libs/audit';
 import { auditActor } from '../../../libs/auth';
 import type { Principal } from '../../../libs/auth';
 import { AppConfig } from '../../../libs/config';
-import { DatabaseService, TenantContext } from '../../../libs/database';
+import { DatabaseService, inSavepoint, TenantContext } from '../../../libs/database';
 import { newestFirstPage, ProblemException } from '../../../libs/http';
 import type { QueueStatusDto, RunDto, RunPageDto, StartRunDto } from './dto/run.dto';
 import { LIVE_STATUSES, PayrollRun, RunStatus } from './entities/payroll-run.entity';
-import { RunEvent } from './entities/run-results.entity';
+import { recordRunEvent } from './run-transitions';
 import { daysBetween, isCalendarDate, toRunDto } from './run-view';
 
 export interface EnqueueResult {
@@ -70,38 +70,21 @@ export class PayrollRunsService {
         `The period ${start}..${end} already has a completed run (${done.id}); send replace: true to run it again.`,
       );
     }
-    // A savepoint keeps the request's transaction usable if a concurrent request wins the race.
-    const runner = this.tenant.manager.queryRunner!;
-    await runner.query('SAVEPOINT enqueue');
+    // Only the insert can lose a race to a concurrent request; a savepoint undoes it alone so
+    // the winner can be read. What follows is ordinary work whose errors surface as they are.
+    let run: PayrollRun;
     try {
-      const run = await repo.save(
-        repo.create({
-          orgId: this.tenant.orgId,
-          payPeriodStart: start,
-          payPeriodEnd: end,
-          idempotencyKey: idempotencyKey ?? null,
-        }),
+      run = await inSavepoint(this.tenant.manager, () =>
+        repo.save(
+          repo.create({
+            orgId: this.tenant.orgId,
+            payPeriodStart: start,
+            payPeriodEnd: end,
+            idempotencyKey: idempotencyKey ?? null,
+          }),
+        ),
       );
-      await runner.query('RELEASE SAVEPOINT enqueue');
-      await this.tenant.repo(RunEvent).insert({
-        orgId: run.orgId,
-        runId: run.id,
-        fromStatus: null,
-        toStatus: 'queued',
-        actor: `${principal.kind}:${principal.subject}`,
-        reason: done ? `replaces ${done.id}` : 'requested',
-      });
-      await this.audit.record({
-        action: 'payroll.run.requested',
-        ...auditActor(principal),
-        targetType: 'payroll_run',
-        targetId: run.id,
-        data: { pay_period_start: start, pay_period_end: end, replace: !!dto.replace },
-        requestId,
-      });
-      return { created: true, run: await this.view(await repo.findOneByOrFail({ id: run.id })) };
     } catch (err) {
-      await runner.query('ROLLBACK TO SAVEPOINT enqueue');
       if (
         uniqueViolation(err, 'payroll_runs_one_live_per_period') ||
         uniqueViolation(err, 'payroll_runs_idempotency')
@@ -115,6 +98,19 @@ export class PayrollRunsService {
       }
       throw err;
     }
+    await recordRunEvent(this.tenant.manager, { id: run.id, orgId: run.orgId, status: null }, 'queued', {
+      actor: `${principal.kind}:${principal.subject}`,
+      reason: done ? `replaces ${done.id}` : 'requested',
+    });
+    await this.audit.record({
+      action: 'payroll.run.requested',
+      ...auditActor(principal),
+      targetType: 'payroll_run',
+      targetId: run.id,
+      data: { pay_period_start: start, pay_period_end: end, replace: !!dto.replace },
+      requestId,
+    });
+    return { created: true, run: await this.view(await repo.findOneByOrFail({ id: run.id })) };
   }
 
   async get(id: string): Promise<RunDto> {

@@ -6,6 +6,7 @@ import { LifecycleService } from '../../../../libs/core';
 import { PayrollHealthGates } from '../health-gates.service';
 import { releaseStaleSlots } from '../payroll-slots';
 import { RunExecutor } from '../run-executor.service';
+import { transition } from '../run-transitions';
 
 interface Claimed {
   id: string;
@@ -45,6 +46,11 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
       onError: (err) => this.logger.warn(`dispatch: ${err.message}`),
     });
     this.loop.start(this.db.whenConnected());
+  }
+
+  /** Who claims and recovers runs: this worker process, so a run's history says which one. */
+  private get actor(): string {
+    return `worker:${this.lifecycle.instanceId}`;
   }
 
   /** Runs one dispatch pass now, or right after the current one. */
@@ -90,16 +96,14 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
       )) as { id: string; org_id: string; attempts: number }[];
       for (const r of expired) {
         const to = r.attempts + 1 >= max ? 'failed' : 'queued';
-        await m.query(
-          `UPDATE payroll_runs SET status = $2, attempts = attempts + 1, lease_owner = NULL, lease_expires_at = NULL,
-             last_error = 'worker lost (lease expired)', finished_at = CASE WHEN $2 = 'failed' THEN now() END
-           WHERE id = $1`,
-          [r.id, to],
-        );
-        await m.query(
-          `INSERT INTO payroll_run_events (org_id, run_id, from_status, to_status, actor, reason)
-           VALUES ($1, $2, 'running', $3, 'system:payroll-dispatcher', 'lease expired: worker lost')`,
-          [r.org_id, r.id, to],
+        await transition(
+          m,
+          { id: r.id, orgId: r.org_id, status: 'running' },
+          to,
+          this.actor,
+          'lease expired: worker lost',
+          { last_error: 'worker lost (lease expired)', finished_at: to === 'failed' ? new Date() : null },
+          { attempts: 'attempts + 1' },
         );
       }
     });
@@ -121,21 +125,22 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
            ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         )) as Claimed[];
         if (!run) return null;
-        await m.query(
-          `UPDATE payroll_runs SET status = 'running', lease_owner = $2, paused_reason = NULL,
-             lease_expires_at = now() + make_interval(secs => $3), started_at = coalesce(started_at, now())
-           WHERE id = $1`,
-          [run.id, this.lifecycle.instanceId, lease],
+        await transition(
+          m,
+          { id: run.id, orgId: run.org_id, status: 'queued' },
+          'running',
+          this.actor,
+          `slot ${slot.slot_no}`,
+          { lease_owner: this.lifecycle.instanceId, paused_reason: null },
+          {
+            lease_expires_at: `now() + make_interval(secs => ${Number(lease)})`,
+            started_at: 'coalesce(started_at, now())',
+          },
         );
         await m.query(`UPDATE payroll_slots SET run_id = $2, claimed_at = now() WHERE slot_no = $1`, [
           slot.slot_no,
           run.id,
         ]);
-        await m.query(
-          `INSERT INTO payroll_run_events (org_id, run_id, from_status, to_status, actor, reason)
-           VALUES ($1, $2, 'queued', 'running', 'system:payroll-dispatcher', $3)`,
-          [run.org_id, run.id, `slot ${slot.slot_no}`],
-        );
         return run;
       });
     } catch (err) {
