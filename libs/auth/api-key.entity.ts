@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique
 /** An org's API key. Only the SHA-256 of the key is stored; the key is shown once. */
 @Entity('api_keys')
 @Unique('api_keys_key_hash_unique', ['keyHash'])
-@Index('api_keys_org_created', ['orgId', 'createdAt'])
+@Index('api_keys_org_created_id', ['orgId', 'createdAt', 'id'])
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

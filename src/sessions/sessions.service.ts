@@ -3,7 +3,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { AppConfig } from '../../libs/config';
 import { returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
-import { decodeCursor, encodeCursor, ProblemException } from '../../libs/http';
+import { decodeCursor, encodeCursor, ProblemException, timestampText } from '../../libs/http';
 import { CallRouter } from './call-router.service';
 import { ChangeStatusDto, LoginDto, SessionDto, SessionListQueryDto, SessionPageDto } from './dto/session.dto';
 import { AgentSession } from './entities/agent-session.entity';
@@ -18,6 +18,7 @@ interface SessionRow {
   id: string;
   agent_id: string;
   login_at: Date;
+  login_at_text: string;
   logout_at: Date | null;
   end_reason: string | null;
   status: AgentStatus;
@@ -55,13 +56,12 @@ function toSessionDto(r: SessionRow): SessionDto {
 }
 
 /** $1 is always SESSION_ROUTABLE_HEARTBEAT_SECONDS, $2 the org. */
-const SELECT_SESSIONS = `SELECT s.id, s.agent_id, s.login_at, s.logout_at, s.end_reason, s.status, s.away_reason,
+const SELECT_SESSIONS = `SELECT s.id, s.agent_id, s.login_at, ${timestampText('s.login_at')} AS login_at_text, s.logout_at, s.end_reason, s.status, s.away_reason,
     s.pending_status, p.last_heartbeat, p.device_connected, s.active_calls, s.capacity, s.current_call_id,
     s.ready_at, ${presenceSql('$1')} AS presence, ${routableSql('$1')} AS routable
   FROM agent_sessions s LEFT JOIN agent_presence p ON p.session_id = s.id
   WHERE s.org_id = $2`;
 /** Cursors carry milliseconds; timestamptz holds microseconds (see DriversService). */
-const LOGIN_MS = `date_trunc('milliseconds', s.login_at)`;
 
 /**
  * A login session of a call-center agent: what they chose (status), what the system sees
@@ -238,16 +238,16 @@ export class SessionsService {
     if (query.status) where.push(`s.status = ${param(query.status)}`);
     if (query.routable) where.push(`${routableSql('$1')} = ${param(query.routable === 'true')}`);
     const after = decodeCursor(query.cursor);
-    if (after) where.push(`(${LOGIN_MS}, s.id) < (${param(after.at)}::timestamptz, ${param(after.id)}::uuid)`);
+    if (after) where.push(`(s.login_at, s.id) < (${param(after.at)}::timestamptz, ${param(after.id)}::uuid)`);
     const rows = (await this.tenant.manager.query(
-      `${SELECT_SESSIONS} AND ${where.join(' AND ')} ORDER BY ${LOGIN_MS} DESC, s.id DESC LIMIT ${param(limit + 1)}`,
+      `${SELECT_SESSIONS} AND ${where.join(' AND ')} ORDER BY s.login_at DESC, s.id DESC LIMIT ${param(limit + 1)}`,
       params,
     )) as SessionRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       items: page.map(toSessionDto),
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.login_at, id: last.id }) : null,
+      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.login_at_text, id: last.id }) : null,
     };
   }
 

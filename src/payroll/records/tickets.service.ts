@@ -144,10 +144,7 @@ export class TicketsService {
     if (to) qb.andWhere('t.work_date <= :to', { to });
     const after = decodeCursor(query.cursor);
     if (after) {
-      qb.andWhere('(t.work_date, t.id) < (:day, :id)', {
-        day: after.at.toISOString().slice(0, 10),
-        id: after.id,
-      });
+      qb.andWhere('(t.work_date, t.id) < (:day, :id)', { day: after.at.slice(0, 10), id: after.id });
     }
     const rows = await qb.getMany();
     const page = rows.slice(0, limit);

@@ -1,7 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity('webhook_endpoints')
-@Index('webhook_endpoints_org_created', ['orgId', 'createdAt'])
+@Index('webhook_endpoints_org_created_id', ['orgId', 'createdAt', 'id'])
 @Check('webhook_endpoints_format_check', `format IN ('standard', 'slack')`)
 @Check('webhook_endpoints_breaker_check', `breaker_state IN ('closed', 'open', 'half_open')`)
 @Check('webhook_endpoints_rate_check', `rate_limit_per_second > 0`)

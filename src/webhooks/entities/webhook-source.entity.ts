@@ -11,7 +11,7 @@ import {
 } from 'typeorm';
 
 @Entity('webhook_sources')
-@Index('webhook_sources_org_created', ['orgId', 'createdAt'])
+@Index('webhook_sources_org_created_id', ['orgId', 'createdAt', 'id'])
 @Check('webhook_sources_provider_check', `provider IN ('twilio', 'standard')`)
 export class WebhookSource {
   @PrimaryGeneratedColumn('uuid') id!: string;

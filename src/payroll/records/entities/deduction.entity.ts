@@ -3,6 +3,7 @@ import { Driver } from './driver.entity';
 
 @Entity('payroll_deductions')
 @Index('payroll_deductions_org_driver', ['orgId', 'driverId'])
+@Index('payroll_deductions_org_created_id', ['orgId', 'createdAt', 'id'])
 @Check(
   'payroll_deductions_kind_check',
   `(kind = 'fixed' AND amount_cents > 0 AND percent IS NULL) OR (kind = 'percent' AND percent > 0 AND percent <= 100 AND amount_cents IS NULL)`,

@@ -4,7 +4,7 @@ export const PAY_TYPES = ['hourly', 'percentage', 'salary', 'per_yard', 'per_ton
 export type DriverPayType = (typeof PAY_TYPES)[number];
 
 @Entity('payroll_drivers')
-@Index('payroll_drivers_org_created', ['orgId', 'createdAt'])
+@Index('payroll_drivers_org_created_id', ['orgId', 'createdAt', 'id'])
 @Index('payroll_drivers_org_external_ref', ['orgId', 'externalRef'], {
   unique: true,
   where: 'external_ref IS NOT NULL',

@@ -22,7 +22,7 @@ export const FINAL_STATUSES: RunStatus[] = ['completed', 'completed_with_flags',
 })
 @Index('payroll_runs_idempotency', ['orgId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 @Index('payroll_runs_dispatch', ['queuedAt', 'id'], { where: `status = 'queued'` })
-@Index('payroll_runs_org_created', ['orgId', 'createdAt'])
+@Index('payroll_runs_org_created_id', ['orgId', 'createdAt', 'id'])
 @Check(
   'payroll_runs_status_check',
   `status IN ('queued', 'running', 'paused', 'completed', 'completed_with_flags', 'failed', 'cancelled', 'superseded')`,
