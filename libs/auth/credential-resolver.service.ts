@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable, Logger, UnauthorizedException } from '@ne
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { AppConfig } from '../config';
+import { Clock } from '../core';
 import { DatabaseService } from '../database';
 import { hashApiKey, looksLikeApiKey } from './api-key-format';
 import { Principal } from './principal';
@@ -47,6 +48,7 @@ export class CredentialResolver {
   constructor(
     private readonly db: DatabaseService,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   /** null when the request carries no credentials; throws 401 when they are invalid. */
@@ -82,7 +84,7 @@ export class CredentialResolver {
   async resolveApiKey(key: string): Promise<Principal | null> {
     if (!looksLikeApiKey(key)) return null;
     const hash = hashApiKey(key);
-    const now = Date.now();
+    const now = this.clock.now();
     let entry = this.cache.get(hash);
     if (!entry || entry.until <= now) {
       entry = await this.load(hash);
@@ -99,7 +101,7 @@ export class CredentialResolver {
   }
 
   private async load(hash: string): Promise<CachedKey> {
-    const until = Date.now() + this.config.get('API_KEY_CACHE_TTL_MS');
+    const until = this.clock.now() + this.config.get('API_KEY_CACHE_TTL_MS');
     const orgRows = (await this.db.system.query(
       `SELECT k.id, k.org_id, o.plan, k.scopes, k.expires_at, k.revoked_at, k.last_used_at
        FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.key_hash = $1`,
@@ -132,8 +134,8 @@ export class CredentialResolver {
     const id = entry.keyId;
     if (!id || !entry.principal) return;
     const last = this.lastUsedWritten.get(id) ?? 0;
-    if (Date.now() - last < LAST_USED_WRITE_MS) return;
-    this.lastUsedWritten.set(id, Date.now());
+    if (this.clock.now() - last < LAST_USED_WRITE_MS) return;
+    this.lastUsedWritten.set(id, this.clock.now());
     const table = entry.principal.kind === 'platform_key' ? 'platform_api_keys' : 'api_keys';
     this.db.system
       .query(

@@ -1,6 +1,7 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import type { AppConfig } from '../config';
+import { ManualClock } from '../core';
 import type { ReadinessRegistry } from '../core';
 import { NOT_READY_CACHE_MS, ReadinessService } from './readiness.service';
 
@@ -24,26 +25,29 @@ function service(answers: ('up' | 'down' | 'throw')[]) {
   } as unknown as HealthCheckService;
   const registry = { all: () => [] } as unknown as ReadinessRegistry;
   const config = { get: () => 1000 } as unknown as AppConfig;
-  return { readiness: new ReadinessService(health, registry, config), calls };
+  const clock = new ManualClock();
+  return { readiness: new ReadinessService(health, registry, config, clock), calls, clock };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('ReadinessService caching', () => {
-  it('reuses a ready answer for READINESS_CACHE_MS', async () => {
-    const { readiness, calls } = service(['up']);
+  it('reuses a ready answer for READINESS_CACHE_MS, and no longer', async () => {
+    const { readiness, calls, clock } = service(['up']);
     expect((await readiness.check()).ready).toBe(true);
-    await sleep(150);
+    clock.advance(999);
     expect((await readiness.check()).ready).toBe(true);
     expect(calls.n).toBe(1);
+    clock.advance(1);
+    expect((await readiness.check()).ready).toBe(true);
+    expect(calls.n).toBe(2);
   });
 
   it('reuses a not-ready answer only briefly, so readiness turns 200 soon after it can', async () => {
-    const { readiness, calls } = service(['down', 'up']);
+    const { readiness, calls, clock } = service(['down', 'up']);
     expect((await readiness.check()).ready).toBe(false);
+    clock.advance(NOT_READY_CACHE_MS - 1);
     expect((await readiness.check()).ready).toBe(false); // within NOT_READY_CACHE_MS: reused
     expect(calls.n).toBe(1);
-    await sleep(NOT_READY_CACHE_MS + 20);
+    clock.advance(1);
     expect((await readiness.check()).ready).toBe(true);
     expect(calls.n).toBe(2);
   });
@@ -51,7 +55,7 @@ describe('ReadinessService caching', () => {
   it('does not reuse an error', async () => {
     const { readiness, calls } = service(['throw', 'up']);
     await expect(readiness.check()).rejects.toThrow('indicator crashed');
-    await sleep(1);
+    await new Promise((r) => setImmediate(r));
     expect((await readiness.check()).ready).toBe(true);
     expect(calls.n).toBe(2);
   });

@@ -1,7 +1,7 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { AppConfig } from '../config';
-import { ReadinessRegistry } from '../core';
+import { Clock, ReadinessRegistry } from '../core';
 
 export interface ReadinessOutcome {
   ready: boolean;
@@ -25,17 +25,18 @@ export class ReadinessService {
     private readonly health: HealthCheckService,
     private readonly registry: ReadinessRegistry,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   check(): Promise<ReadinessOutcome> {
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.cached && now < this.cached.until) return this.cached.outcome;
     const outcome = this.run();
     const entry = { until: now + this.config.get('READINESS_CACHE_MS'), outcome };
     this.cached = entry;
     outcome.then(
       (o) => {
-        if (!o.ready) entry.until = Math.min(entry.until, Date.now() + NOT_READY_CACHE_MS);
+        if (!o.ready) entry.until = Math.min(entry.until, this.clock.now() + NOT_READY_CACHE_MS);
       },
       () => {
         entry.until = 0;

@@ -1,13 +1,29 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request } from 'express';
 import helmet from 'helmet';
+import type { Server } from 'node:http';
 import { AppConfig } from '../config';
+import { MetricsService, requestObserver } from '../observability';
+import { answerClientError } from './client-errors';
+import { mediaTypeOf } from './content-type.guard';
 import { setupSwagger } from './swagger';
+
+/** Text bodies are read only in UTF-8 (or without a charset); another charset is a 415. */
+function utf8(type: string) {
+  return (req: Request) => {
+    const given = mediaTypeOf(req.headers['content-type']);
+    return given.type === type && (given.charset === undefined || given.charset === 'utf-8');
+  };
+}
 
 /**
  * Express-level settings applied to every HTTP app (api, all, tests): security headers, CORS,
  * body size limits and Swagger. Nest-level behaviour lives in HttpModule.
  */
 export function configureHttpApp(app: NestExpressApplication, config: AppConfig): void {
+  // First of all, so that even a request a parser refuses has an id and is counted.
+  app.use(requestObserver(app.get(MetricsService)));
+  (app.getHttpServer() as Server).on('clientError', answerClientError);
   app.disable('x-powered-by');
   app.set('trust proxy', config.get('TRUST_PROXY'));
   app.use(
@@ -22,8 +38,8 @@ export function configureHttpApp(app: NestExpressApplication, config: AppConfig)
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
   });
   const limit = config.get('HTTP_BODY_LIMIT');
-  app.useBodyParser('json', { limit });
+  app.useBodyParser('json', { limit, type: utf8('application/json') });
   app.useBodyParser('urlencoded', { limit, extended: false });
-  app.useBodyParser('text', { limit, type: ['text/plain', 'text/csv'] });
+  app.useBodyParser('text', { limit, type: (req: Request) => utf8('text/plain')(req) || utf8('text/csv')(req) });
   if (config.get('SWAGGER_ENABLED')) setupSwagger(app);
 }

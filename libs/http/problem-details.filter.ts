@@ -34,8 +34,12 @@ function bodyParserStatus(err: unknown): number | undefined {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return 415;
-    default:
-      return undefined;
+    default: {
+      // A body that cannot be read (e.g. a broken gzip or brotli stream): the parser marks it
+      // as a client error (http-errors, exposed) without a type of its own.
+      const { status, expose } = err as BodyParserError;
+      return expose && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+    }
   }
 }
 

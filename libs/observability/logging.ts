@@ -6,8 +6,13 @@ import { AppConfig } from '../config';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
-/** Accepts a caller's X-Request-Id when it is sane, otherwise makes one; echoes it back. */
+/**
+ * Accepts a caller's X-Request-Id when it is sane, otherwise makes one; echoes it back. Asked
+ * twice for one request (the request observer, then the logger), it answers the same id.
+ */
 export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const known = (req as IncomingMessage & { id?: unknown }).id;
+  if (typeof known === 'string') return known;
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.setHeader('X-Request-Id', id);
@@ -28,7 +33,12 @@ export function loggerParams(config: AppConfig): Params {
       },
       autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // The path only: a query string may carry what must not be logged.
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.split('?')[0],
+        }),
         res: (res: { statusCode: number }) => ({ status_code: res.statusCode }),
       },
     },

@@ -16,6 +16,9 @@ export class MetricsController {
   @Get()
   @Header('Cache-Control', 'no-store')
   async scrape(@Res() res: Response): Promise<void> {
-    res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+    // prom-client writes a missing value (e.g. event-loop lag before its first sample) as
+    // "Nan"; the exposition format spells it "NaN", and scrapers reject the other.
+    const text = (await this.metrics.registry.metrics()).replace(/ Nan$/gm, ' NaN');
+    res.type(this.metrics.registry.contentType).send(text);
   }
 }

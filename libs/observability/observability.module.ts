@@ -1,7 +1,6 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { loggerParams } from './logging';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
@@ -10,11 +9,7 @@ import { MetricsService } from './metrics.service';
 @Module({
   imports: [LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggerParams })],
   controllers: [MetricsController],
-  providers: [MetricsService, HttpMetricsMiddleware],
+  providers: [MetricsService],
   exports: [MetricsService],
 })
-export class ObservabilityModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('{*splat}');
-  }
-}
+export class ObservabilityModule {}

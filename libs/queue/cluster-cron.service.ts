@@ -1,6 +1,7 @@
 import { Injectable, Logger, BeforeApplicationShutdown } from '@nestjs/common';
 import { parseExpression } from 'cron-parser';
 import { DatabaseService } from '../database';
+import { MetricsService } from '../observability';
 import { LifecycleService } from '../core';
 import type { CronSchedule } from './cluster-cron.decorator';
 import { QueueService } from './queue.service';
@@ -27,12 +28,20 @@ export class ClusterCronService implements BeforeApplicationShutdown {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly firing = new Set<Promise<unknown>>();
   private stopped = false;
+  private readonly attempts;
 
   constructor(
     private readonly db: DatabaseService,
     private readonly queue: QueueService,
     private readonly lifecycle: LifecycleService,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.attempts = metrics.counter(
+      'cluster_cron_ticks_total',
+      'Cluster cron ticks this process raced for, by job name and result (won: it enqueued the tick; lost: another replica had).',
+      ['name', 'result'],
+    );
+  }
 
   static queueName(name: string): string {
     return `cron.${name}`;
@@ -60,6 +69,12 @@ export class ClusterCronService implements BeforeApplicationShutdown {
   /** Returns true when this process won the tick and enqueued it. */
   async fire(name: string, tick: Date): Promise<boolean> {
     if (this.lifecycle.shuttingDown) return false;
+    const won = await this.claim(name, tick);
+    this.attempts.inc({ name, result: won ? 'won' : 'lost' });
+    return won;
+  }
+
+  private claim(name: string, tick: Date): Promise<boolean> {
     return this.db.system.transaction(async (manager) => {
       const won = (await manager.query(
         `INSERT INTO cluster_cron_ticks (name, tick_at, fired_by) VALUES ($1, $2, $3)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseService } from '../../libs/database';
+import { MetricsService } from '../../libs/observability';
 import {
   createTestDatabase,
   createTestHttpApp,
@@ -24,7 +25,16 @@ const FAST = {
 };
 const DONE = ['completed', 'completed_with_flags', 'failed', 'cancelled'];
 const OCTOBER = { pay_period_start: '2026-10-01', pay_period_end: '2026-10-14' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits until the dispatcher of `app` has made `n` more passes: "nothing started" is then
+ * checked against passes that could have started it, however slow the machine is.
+ */
+async function dispatchPasses(app: TestHttpApp, n: number): Promise<void> {
+  const counter = app.app.get(MetricsService).counter('payroll_dispatch_passes_total', '');
+  const count = async () => (await counter.get()).values[0]?.value ?? 0;
+  const target = (await count()) + n;
+  await waitFor(async () => (await count()) >= target, 30000);
+}
 
 interface Job {
   status: string;
@@ -99,7 +109,7 @@ describe('payroll control: health gate and queued runs', () => {
     const gated = await waitFor(async () => ((s) => (s.paused_reason ? s : undefined))(await queueStatus(t, a)), 5000);
     expect(gated.paused_reason).toMatch(/^memory: worker RSS \d+ MB is above PAYROLL_MAX_RSS_MB 1$/);
     expect(gated.paused_all).toBe(false);
-    await sleep(1000); // ten poll intervals
+    await dispatchPasses(t, 10);
     expect((await job(t, a, runA)).status).toBe('queued');
     expect((await job(t, a, runB)).status).toBe('queued');
     const started = await sql(
@@ -116,7 +126,7 @@ describe('payroll control: health gate and queued runs', () => {
     expect((await control(t, a.headers, { action: 'pause', job_id: runA })).status).toBe(409);
     const resume = await control(t, a.headers, { action: 'resume', job_id: runA });
     expect(resume.body).toMatchObject({ status: 'queued' });
-    await sleep(500);
+    await dispatchPasses(t, 3);
     expect(await job(t, a, runA)).toMatchObject({ status: 'queued', paused_reason: null });
 
     const cancel = await control(t, a.headers, { action: 'cancel', job_id: runB });
@@ -130,7 +140,7 @@ describe('payroll control: health gate and queued runs', () => {
     await t.close();
     t = await createTestHttpApp({ db, role: 'all', env: FAST });
     await waitFor(async () => (await queueStatus(t, a)).paused_reason === null, 5000);
-    await sleep(700);
+    await dispatchPasses(t, 5);
     expect((await job(t, a, runA)).status).toBe('paused');
     expect((await control(t, a.headers, { action: 'resume', job_id: runA })).status).toBe(200);
     const done = await finished(t, a, runA);
@@ -224,7 +234,7 @@ describe('payroll control: running runs and the whole queue', () => {
     expect(stopped.paused_reason).toBe('paused by admin');
     expect(stopped.progress.processed_tickets).toBeLessThan(TICKETS);
     await waitFor(async () => (await heldSlots(db, runId)).length === 0, 2000);
-    await sleep(600);
+    await dispatchPasses(t, 5);
     const still = await job(t, a, runId);
     expect(still.status).toBe('paused');
     expect(still.progress.processed_tickets).toBe(stopped.progress.processed_tickets);
@@ -280,7 +290,7 @@ describe('payroll control: running runs and the whole queue', () => {
     const progress = (await job(t, b, runB)).progress.processed_tickets;
 
     const runD = await startRun(t, d);
-    await sleep(1000);
+    await dispatchPasses(t, 10);
     expect((await job(t, d, runD)).status).toBe('queued');
     expect((await job(t, b, runB)).progress.processed_tickets).toBe(progress);
     const status = await queueStatus(t, d);

@@ -183,24 +183,44 @@ describe('outbound webhook deliveries', () => {
       const res = await t.http().get(`/api/webhooks/endpoints/${ep.id}`).set(org.headers);
       return (res.body as { breaker: { state: string } }).breaker.state === 'open';
     }, 15000);
-    const [{ opened_at: openedAt }] = await sql<{ opened_at: Date }>(
-      db.superuser,
-      `SELECT breaker_opened_at AS opened_at FROM webhook_endpoints WHERE id = $1`,
-      [ep.id],
-    );
-    await sleep(300); // an attempt that was already in flight when it opened may still land
-    const quietFrom = receiver.count('c');
-    await sleep(1000);
-    expect(receiver.count('c')).toBe(quietFrom);
-    expect(await deliveryOf(org, ep.id, 'deferred')).toBeDefined();
+    const breakerOpenedAt = async () =>
+      (
+        await sql<{ opened_at: Date }>(
+          db.superuser,
+          `SELECT breaker_opened_at AS opened_at FROM webhook_endpoints WHERE id = $1`,
+          [ep.id],
+        )
+      )[0].opened_at;
+    const openedAt = await breakerOpenedAt();
+    expect(await waitFor(() => deliveryOf(org, ep.id, 'deferred'), 10000)).toBeDefined();
     const metrics = await t.http().get('/metrics');
     expect(metrics.text).toMatch(/webhook_breakers\{state="open"\} [1-9]/);
 
-    // Cooldown (2 s) over: one probe goes; it fails, so the breaker opens again for 2 s.
-    const windowEnd = openedAt.getTime() + 2000 + 1500;
-    await waitFor(() => receiver.count('c') > quietFrom, 5000);
-    await sleep(Math.max(0, windowEnd - Date.now()));
-    expect(receiver.count('c')).toBe(quietFrom + 1);
+    // Cooldown (2 s) over: one probe goes; it fails, so the breaker opens again for 2 s. Wait
+    // for that (database time), then count attempts by when they started, not by when we looked.
+    const reopenedAt = await waitFor(async () => {
+      const at = await breakerOpenedAt();
+      return at.getTime() > openedAt.getTime() ? at : undefined;
+    }, 15000);
+    await waitFor(async () => {
+      const [row] = await sql<{ over: boolean }>(
+        db.superuser,
+        `SELECT now() > $1::timestamptz + interval '2 seconds' AS over`,
+        [reopenedAt],
+      );
+      return row.over;
+    }, 10000);
+    const started = await sql<{ open: number; probes: number }>(
+      db.superuser,
+      `WITH a AS (SELECT l.at - make_interval(secs => l.latency_ms / 1000.0) AS started FROM webhook_delivery_log l
+                  JOIN webhook_deliveries d ON d.id = l.delivery_id WHERE d.endpoint_id = $1)
+       SELECT count(*) FILTER (WHERE started > $2::timestamptz AND started < $2::timestamptz + interval '2 seconds')::int AS open,
+              count(*) FILTER (WHERE started >= $2::timestamptz + interval '2 seconds' AND started < $3::timestamptz + interval '2 seconds')::int AS probes
+       FROM a`,
+      [ep.id, openedAt, reopenedAt],
+    );
+    // Nothing started while the breaker was open; exactly one probe before it could reopen.
+    expect(started).toEqual([{ open: 0, probes: 1 }]);
   });
 
   it('(d) a 410 disables the endpoint at once, with an event; recover re-sends once it is enabled again', async () => {

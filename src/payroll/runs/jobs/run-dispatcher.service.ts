@@ -3,6 +3,7 @@ import { APP_ROLE, AppConfig, runsJobs } from '../../../../libs/config';
 import type { AppRole } from '../../../../libs/config';
 import { DatabaseService, WakeLoop } from '../../../../libs/database';
 import { LifecycleService } from '../../../../libs/core';
+import { MetricsService } from '../../../../libs/observability';
 import { PayrollHealthGates } from '../health-gates.service';
 import { releaseStaleSlots } from '../payroll-slots';
 import { RunExecutor } from '../run-executor.service';
@@ -25,6 +26,7 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger('PayrollDispatcher');
   private readonly active = new Map<string, Promise<void>>();
   private loop?: WakeLoop;
+  private readonly passes;
 
   constructor(
     private readonly db: DatabaseService,
@@ -33,7 +35,13 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
     private readonly lifecycle: LifecycleService,
     private readonly config: AppConfig,
     @Inject(APP_ROLE) private readonly role: AppRole,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.passes = metrics.counter(
+      'payroll_dispatch_passes_total',
+      'Dispatch passes of this worker (each checks the gates and claims what it may).',
+    );
+  }
 
   onApplicationBootstrap(): void {
     if (!runsJobs(this.role)) return;
@@ -60,6 +68,7 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
 
   private async tick(): Promise<void> {
     if (!this.db.connected || this.lifecycle.shuttingDown) return;
+    this.passes.inc();
     await this.recoverExpiredLeases();
     const blocked = await this.gates.blockedBecause();
     await this.db.system.query(
