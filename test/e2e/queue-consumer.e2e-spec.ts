@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { JobHandler, QueueService } from '../../libs/queue';
 import type { JobContext } from '../../libs/queue';
 import { MetricsService } from '../../libs/observability';
+import { createHook } from 'node:async_hooks';
 import { Client } from 'pg';
 import { createTestDatabase, createTestWorker, sql, TestDatabase, waitFor } from '../support';
 
@@ -88,7 +89,14 @@ describe('queue consumers: per-job results, and nothing left running after close
   });
 
   it('closing on a loaded event loop while fetches wait in the database: nothing of the queue runs afterwards', async () => {
-    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    // Every timer created from now on, with where it was created; destroyed ones drop out.
+    const timers = new Map<number, string>();
+    const hook = createHook({
+      init: (id, type) => {
+        if (type === 'Timeout') timers.set(id, new Error().stack ?? '');
+      },
+      destroy: (id) => void timers.delete(id),
+    }).enable();
     const worker: INestApplicationContext = await createTestWorker({
       db,
       imports: [BatchJobsModule],
@@ -141,7 +149,8 @@ describe('queue consumers: per-job results, and nothing left running after close
     await new Promise((r) => setTimeout(r, 1500));
     expect(handledAfterClose).toBe(0);
     expect(await queueConnections()).toBe(0);
-    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+    hook.disable();
+    const queueTimers = [...timers.values()].filter((stack) => /pg-boss|libs[\\/]queue/.test(stack));
+    expect(queueTimers).toEqual([]);
   });
 });
