@@ -1,4 +1,4 @@
-/** Two projects: unit tests beside the code, e2e tests on a real PostgreSQL. */
+/** Three projects: unit tests beside the code; e2e and security tests on a real PostgreSQL. */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 // E2E files spend most of their time waiting on PostgreSQL and child processes, so two
