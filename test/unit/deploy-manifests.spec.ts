@@ -371,6 +371,20 @@ describe('deployment files in docker/', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '.data', '.env']));
   });
 
+  it('build on Node 24 LTS, the version CI also tests on (Node 20 is past its end of life)', () => {
+    const dockerfile = read(join(DOCKER, 'Dockerfile'));
+    expect(/^ARG NODE_VERSION=(\d+)$/m.exec(dockerfile)?.[1]).toBe('24');
+    const stages = dockerfile.split('\n').filter((l) => /^FROM\s/i.test(l));
+    expect(stages.length).toBeGreaterThan(1);
+    // Every stage starts from the Node image of that version, or from an earlier stage.
+    for (const from of stages) expect(from).toMatch(/^FROM (node:\$\{NODE_VERSION\}-\S+|deps|build) /);
+    const ci = read(join(ROOT, '.ci', 'run'));
+    expect(/^NODE24_VERSION=(\d+)\.\d+\.\d+$/m.exec(ci)?.[1]).toBe('24');
+    expect(ci).toMatch(/PATH="\$\{PWD\}\/\$\{node24\}\/bin:\$\{PATH\}" npm test/);
+    const engines = (JSON.parse(read(join(ROOT, 'package.json'))) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe('>=20.19');
+  });
+
   it('commit no credentials, only ${VAR} references and REPLACE_ME placeholders', () => {
     expect(committedCredentials('DATABASE_URL: postgres://app:hunter2@db:5432/calmops')).toHaveLength(1);
     expect(committedCredentials('  POSTGRES_PASSWORD: hunter2')).toHaveLength(1);
