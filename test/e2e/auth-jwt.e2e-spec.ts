@@ -217,6 +217,25 @@ describe('bearer tokens (JWT)', () => {
       expect((await me(await jwt(rsa, { alg: 'RS256', kid: 'rsa-1' }))).status).toBe(200);
     });
 
+    it('stops accepting a key the provider withdrew, once the key set is read again', async () => {
+      const token = await jwt(ec, { alg: 'ES256', kid: 'ec-1' });
+      expect((await me(token)).status).toBe(200);
+      jwks.keys = jwks.keys.filter((k) => k.kid !== 'ec-1');
+      // An unknown kid makes the next refetch happen (once the interval allows one); the key
+      // set read then has no ec-1 any more.
+      const before = hits;
+      await waitFor(
+        async () => {
+          await me(await jwt(rsa, { alg: 'RS256', kid: randomBytes(4).toString('hex') }));
+          return hits > before;
+        },
+        10000,
+        200,
+      );
+      expectProblem(await me(token), 401);
+      expect((await me(await jwt(rsa, { alg: 'RS256', kid: 'rsa-1' }))).status).toBe(200);
+    });
+
     it('refetches the JWKS at most a couple of times for 20 unknown kids', async () => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const before = hits;
