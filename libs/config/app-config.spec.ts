@@ -78,6 +78,7 @@ describe('AppConfig.load', () => {
     const config = AppConfig.load({
       PORT: '8080',
       DATABASE_URL: PROD_DB.DATABASE_URL,
+      DATABASE_SYSTEM_URL: PROD_DB.DATABASE_SYSTEM_URL,
       HTTP_BODY_LIMIT: '512kb',
       CORS_ORIGINS: 'https://a.example.com, https://b.example.com',
       SWAGGER_ENABLED: 'off',
@@ -119,7 +120,15 @@ describe('AppConfig.load', () => {
 
   it('names only the missing production variable', () => {
     const err = loadError({ ...PROD, DATABASE_SYSTEM_URL: undefined });
-    expect(err.problems).toEqual(['DATABASE_SYSTEM_URL: required when NODE_ENV=production']);
+    expect(err.problems).toEqual([expect.stringMatching(/^DATABASE_SYSTEM_URL: required when DATABASE_URL is set/)]);
+  });
+
+  it('outside production too, an external database needs the system role, said before anything connects', () => {
+    const err = loadError({ DATABASE_URL: PROD_DB.DATABASE_URL });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatch(/^DATABASE_SYSTEM_URL: required when DATABASE_URL is set/);
+    expect(err.problems[0]).toMatch(/BYPASSRLS/);
+    expect(err.problems[0]).toMatch(/GRANT CREATE ON DATABASE/);
   });
 
   it('names only DATA_ENCRYPTION_KEYS when it alone is missing in production', () => {

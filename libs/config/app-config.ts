@@ -405,6 +405,16 @@ export class AppConfig {
         problems.push(`${name}: ${(err as Error).message}`);
       }
     }
+    if (values.DATABASE_URL && !values.DATABASE_SYSTEM_URL) {
+      // One message for the variable, the one that says what it needs.
+      const generic = problems.indexOf('DATABASE_SYSTEM_URL: required when NODE_ENV=production');
+      if (generic >= 0) problems.splice(generic, 1);
+      problems.push(
+        'DATABASE_SYSTEM_URL: required when DATABASE_URL is set (an external PostgreSQL): the login of the system ' +
+          'role (member of calmops_system, with BYPASSRLS) runs cross-tenant work and owns the queue schema, so it ' +
+          'needs GRANT CREATE ON DATABASE <database> (see docker/postgres-init.sql)',
+      );
+    }
     if (production && values.CORS_ORIGINS === '*') {
       problems.push('CORS_ORIGINS: must be an explicit list of origins when NODE_ENV=production, not "*"');
     }

@@ -14,6 +14,12 @@ export interface PreparedDatabase {
   created: boolean;
 }
 
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
+}
+
 /** Applies TypeORM migrations and the queue schema (what `task migrate` does). */
 export async function migrateAll(config: AppConfig): Promise<string[]> {
   const runtime = config.get('DATABASE_URL');
@@ -39,7 +45,8 @@ export async function prepareDatabase(config: AppConfig, options: { migrate: boo
   const db = await startEmbeddedDatabase(dataDir, config.get('EMBEDDED_PG_PORT'), (line) => pgLog.debug(line));
   bootLogger.info(
     {
-      url: db.urls.admin,
+      // Where it is, never with what password (the roles' passwords stay in their 0600 file).
+      url: withoutPassword(db.urls.admin),
       data_dir: join(dataDir, 'postgres'),
       reused_running_server: db.server.reused,
       created: db.created,

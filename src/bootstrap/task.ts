@@ -56,6 +56,9 @@ function print(output: unknown): void {
   process.stdout.write(`${typeof output === 'string' ? output : JSON.stringify(output)}\n`);
 }
 
+/** Exit code of a configuration error (EX_CONFIG), as for invalid variables at startup. */
+const EXIT_CONFIG = 78;
+
 /** Runs one maintenance task and returns the process exit code. */
 export async function runTask(config: AppConfig, name: string | undefined, args: string[]): Promise<number> {
   if (name === 'config:check') {
@@ -63,6 +66,14 @@ export async function runTask(config: AppConfig, name: string | undefined, args:
     return 0;
   }
   const core = name ? CORE_TASKS[name] : undefined;
+  if (core && !config.embeddedDatabase && !config.get('DATABASE_ADMIN_URL')) {
+    // Checked before anything connects: the runtime role owns no table and cannot migrate.
+    process.stderr.write(
+      `Invalid configuration:\n  - DATABASE_ADMIN_URL: required by "${name}" on an external PostgreSQL: the URL ` +
+        'of the owner role (calmops_owner), which owns the tables the migrations change\n',
+    );
+    return EXIT_CONFIG;
+  }
   // The embedded database is migrated automatically for tasks, as for `npm start`.
   const db = await prepareDatabase(config, { migrate: name !== 'migrate:status' });
   try {
