@@ -130,10 +130,13 @@ describe('cluster cron across two workers', () => {
       db.system,
       `SELECT fired_by FROM cluster_cron_ticks WHERE name = 'test.tick'`,
     );
-    expect(claims.length).toBe(perTick.size);
+    // Every handled tick was claimed; a tick claimed just before the workers closed may not
+    // have been handled yet (its job waits in the queue), never the other way round.
+    const fired = claims.length;
+    expect(perTick.size).toBeLessThanOrEqual(fired);
+    expect(perTick.size).toBeGreaterThanOrEqual(fired - 1);
     // Both replicas raced for every tick (only the first and last may have seen one alone):
-    // each attempted about every tick, and each tick was won by exactly one of them.
-    const fired = perTick.size;
+    // each attempted about every tick, and each claimed tick was won by exactly one of them.
     for (const r of raced) expect(r.won + r.lost).toBeGreaterThanOrEqual(fired - 2);
     expect(raced[0].won + raced[1].won).toBe(fired);
     expect(raced[0].lost + raced[1].lost).toBeGreaterThanOrEqual(fired - 2);

@@ -20,14 +20,15 @@ describe('graceful shutdown of the built application', () => {
         DATABASE_ADMIN_URL: db.admin,
         DATABASE_SYSTEM_URL: db.system,
         PORT: String(port),
-        SHUTDOWN_DELAY_MS: '1000',
+        // Long enough that a loaded machine still sees the not-ready window before the drain.
+        SHUTDOWN_DELAY_MS: '5000',
         READINESS_CACHE_MS: '0',
       },
       join(__dirname, 'fixtures', 'slow-app.js'),
     );
     const base = `http://127.0.0.1:${port}`;
     try {
-      await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, 30000, 100);
+      await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, 120_000, 100);
 
       const started = Date.now();
       const slow = fetch(`${base}/test/slow?ms=2000`).then(async (r) => ({ status: r.status, body: await r.json() }));

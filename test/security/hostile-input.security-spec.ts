@@ -12,7 +12,7 @@ describe('hostile input over every operation', () => {
 
   beforeAll(async () => {
     world = await createSecurityWorld();
-  }, 300_000);
+  }, 600_000);
   afterAll(async () => {
     await world?.close();
   });

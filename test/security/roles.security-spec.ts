@@ -16,7 +16,7 @@ describe('roles against every operation', () => {
 
   beforeAll(async () => {
     world = await createSecurityWorld();
-  }, 300_000);
+  }, 600_000);
   afterAll(async () => {
     await world?.close();
   });

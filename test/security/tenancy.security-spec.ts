@@ -13,7 +13,7 @@ describe('tenant isolation over every operation', () => {
 
   beforeAll(async () => {
     world = await createSecurityWorld();
-  }, 300_000);
+  }, 600_000);
   afterAll(async () => {
     await world?.close();
   });

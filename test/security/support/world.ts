@@ -61,7 +61,7 @@ async function seedOrg(t: TestHttpApp, org: TestOrg, tag: string): Promise<Seede
   await waitFor(async () => {
     const res = await t.http().get(`/api/payroll/jobs/${run.job_id}`).set(org.headers);
     return ['completed', 'completed_with_flags'].includes(res.body.status);
-  }, 60_000);
+  }, 180_000);
   const agent = await post('/api/sessions/agents', { name: `Agent ${tag}`, external_ref: `agent-${tag}` });
   const session = await post('/api/sessions/login', { agent_id: agent.id, device_connected: true });
   const call = await post('/api/calls/inbound', { from: '+15550001234', external_id: `call-${tag}` });
@@ -69,7 +69,7 @@ async function seedOrg(t: TestHttpApp, org: TestOrg, tag: string): Promise<Seede
   const delivery = await waitFor(async () => {
     const res = await t.http().get('/api/webhooks/deliveries?limit=1').set(org.headers);
     return (res.body.items as { id: string }[] | undefined)?.[0];
-  }, 30_000);
+  }, 180_000);
   const source = await post('/api/webhooks/sources', { provider: 'standard', name: `in-${tag}` });
   const key = await post('/api/api-keys', { name: `extra ${tag}`, scopes: ['keys:read'] });
   return {
