@@ -69,13 +69,19 @@ async function start(db: PreparedDatabase, role: Exclude<AppRole, 'task'>): Prom
     db.embedded
       ? `  Database:     embedded PostgreSQL, data in ${cfg.get('DATA_DIR')}/postgres`
       : '  Database:     DATABASE_URL',
-    ...(demo
+    // The key is shown once, when it is made; later starts say where it is kept.
+    ...(demo?.created
       ? [
           `  Demo org:     ${demo.org_id}`,
-          `  Demo API key: ${demo.api_key}   (also in ${cfg.get('DATA_DIR')}/demo-credentials.json)`,
+          `  Demo API key: ${demo.api_key}   (shown once; also in ${demo.file})`,
           `  Try it:       curl -H "X-API-Key: ${demo.api_key}" ${base}/api/orgs/me`,
         ]
-      : []),
+      : demo
+        ? [
+            `  Demo org:     ${demo.org_id}   (its API key is in ${demo.file})`,
+            `  Try it:       curl -H "X-API-Key: $(node -p 'require("${demo.file}").api_key')" ${base}/api/orgs/me`,
+          ]
+        : []),
   ]);
 }
 

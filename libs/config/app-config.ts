@@ -14,6 +14,7 @@ import { parseKeyring } from './keyring';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -83,6 +84,12 @@ export const ENV_SPEC = {
     parse: (v) => v,
   }),
   LOG_LEVEL: spec({ description: 'Log level.', default: 'info', parse: parseEnum(LOG_LEVELS) }),
+  LOG_FORMAT: spec({
+    description:
+      'Log lines as JSON (json), as short human-readable lines (pretty), or pretty on a terminal and JSON otherwise (auto).',
+    default: 'auto',
+    parse: parseEnum(LOG_FORMATS),
+  }),
   TRUST_PROXY: spec({
     description:
       'Which proxies may set X-Forwarded-For (client IP for rate limits): false, a hop count, or Express names/CIDRs like "uniquelocal".',

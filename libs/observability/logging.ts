@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { AppConfig } from '../config';
+import type { AppRole } from '../config';
+import { logDestination } from './log-output';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -19,28 +21,35 @@ export function requestIdFor(req: IncomingMessage, res: ServerResponse): string 
   return id;
 }
 
-/** Structured JSON logs; credentials never reach a log line. */
-export function loggerParams(config: AppConfig): Params {
+/**
+ * Structured logs (JSON, or pretty lines on a terminal: LOG_FORMAT); credentials never reach a
+ * log line. The task role logs to stderr: its stdout is the task's result alone.
+ */
+export function loggerParams(config: AppConfig, role: AppRole): Params {
+  const destination = logDestination(config.get('LOG_FORMAT'), role === 'task' ? 'stderr' : 'stdout');
   return {
-    pinoHttp: {
-      level: config.get('LOG_LEVEL'),
-      base: { service: 'calmops' },
-      genReqId: requestIdFor,
-      customAttributeKeys: { reqId: 'request_id' },
-      redact: {
-        paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
-        censor: '[redacted]',
+    pinoHttp: [
+      {
+        level: config.get('LOG_LEVEL'),
+        base: { service: 'calmops' },
+        genReqId: requestIdFor,
+        customAttributeKeys: { reqId: 'request_id' },
+        redact: {
+          paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+          censor: '[redacted]',
+        },
+        autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
+        serializers: {
+          // The path only: a query string may carry what must not be logged.
+          req: (req: { id: string; method: string; url: string }) => ({
+            id: req.id,
+            method: req.method,
+            url: req.url.split('?')[0],
+          }),
+          res: (res: { statusCode: number }) => ({ status_code: res.statusCode }),
+        },
       },
-      autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
-      serializers: {
-        // The path only: a query string may carry what must not be logged.
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url.split('?')[0],
-        }),
-        res: (res: { statusCode: number }) => ({ status_code: res.statusCode }),
-      },
-    },
+      destination,
+    ],
   };
 }

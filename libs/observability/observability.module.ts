@@ -1,15 +1,16 @@
 import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AppConfig } from '../config';
+import { APP_ROLE, AppConfig } from '../config';
+import { AppLogger } from './app-logger';
 import { loggerParams } from './logging';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
 @Global()
 @Module({
-  imports: [LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggerParams })],
+  imports: [LoggerModule.forRootAsync({ inject: [AppConfig, APP_ROLE], useFactory: loggerParams })],
   controllers: [MetricsController],
-  providers: [MetricsService],
-  exports: [MetricsService],
+  providers: [MetricsService, AppLogger],
+  exports: [MetricsService, AppLogger],
 })
 export class ObservabilityModule {}

@@ -2,7 +2,7 @@ import { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from '../../libs/observability';
 import { AppConfig, AppRole } from '../../libs/config';
 import { configureHttpApp } from '../../libs/http';
 import { AppModule } from '../app.module';
@@ -16,7 +16,7 @@ export const HTTP_APP_OPTIONS: NestApplicationOptions = {
 
 /** Logger, Express settings and init: shared by the real bootstrap and the test harness. */
 export async function finishHttpApp(app: NestExpressApplication, config: AppConfig): Promise<NestExpressApplication> {
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   configureHttpApp(app, config);
   await app.init();
   return app;

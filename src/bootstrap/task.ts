@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from '../../libs/observability';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../libs/config';
 import { buildDataSourceOptions, pendingMigrations } from '../../libs/database';
@@ -86,7 +86,7 @@ export async function runTask(config: AppConfig, name: string | undefined, args:
       bufferLogs: true,
       abortOnError: false,
     });
-    app.useLogger(app.get(Logger));
+    app.useLogger(app.get(AppLogger));
     try {
       const registry = app.get(TaskRegistry);
       const task = name ? registry.find(name) : undefined;

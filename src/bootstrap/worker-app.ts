@@ -1,7 +1,7 @@
 import { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createServer, Server } from 'node:http';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from '../../libs/observability';
 import { AppConfig } from '../../libs/config';
 import { ReadinessService } from '../../libs/health';
 import { AppModule } from '../app.module';
@@ -15,7 +15,7 @@ export async function createWorkerApp(
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   await app.init();
   return app;
 }

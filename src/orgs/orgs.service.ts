@@ -87,9 +87,14 @@ export class OrgsService {
    * On an embedded database without any org yet, creates a demo org and writes its owner key to
    * DATA_DIR/demo-credentials.json; later starts read the file back.
    */
-  async ensureDemoOrg(dataDir: string): Promise<OrgWithKey | undefined> {
+  /**
+   * The demo org of an embedded database: created (with an owner key) on the first start of an
+   * empty database, its credentials written once to DATA_DIR/demo-credentials.json (0600).
+   * `created` says whether this call made it: only then is the key shown.
+   */
+  async ensureDemoOrg(dataDir: string): Promise<(OrgWithKey & { created: boolean; file: string }) | undefined> {
     const file = join(resolve(dataDir), 'demo-credentials.json');
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as OrgWithKey;
+    if (existsSync(file)) return { ...(JSON.parse(readFileSync(file, 'utf8')) as OrgWithKey), created: false, file };
     await this.db.whenConnected();
     const [{ n }] = (await this.db.system.query('SELECT count(*)::int AS n FROM orgs')) as { n: number }[];
     if (n > 0) return undefined;
@@ -101,6 +106,6 @@ export class OrgsService {
     );
     const creds: OrgWithKey = { org_id: org.id, api_key: apiKey! };
     writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
-    return creds;
+    return { ...creds, created: true, file };
   }
 }

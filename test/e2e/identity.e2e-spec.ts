@@ -8,6 +8,7 @@ import {
   createTestDatabase,
   createTestHttpApp,
   createTestOrg,
+  dbEnv,
   expectOrgIsolation,
   runApp,
   sql,
@@ -15,10 +16,6 @@ import {
   TestHttpApp,
   TestOrg,
 } from '../support';
-
-function dbEnv(db: TestDatabase) {
-  return { DATABASE_URL: db.runtime, DATABASE_ADMIN_URL: db.admin, DATABASE_SYSTEM_URL: db.system };
-}
 
 describe('identity and tenancy', () => {
   let db: TestDatabase;

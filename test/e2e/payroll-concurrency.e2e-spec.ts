@@ -3,6 +3,7 @@ import {
   createTestDatabase,
   createTestHttpApp,
   createTestOrg,
+  dbEnv,
   freePort,
   spawnApp,
   sql,
@@ -21,10 +22,6 @@ const ENV = {
   RATE_LIMIT_PRO_PER_HOUR: '1000000',
 };
 const FINAL = ['completed', 'completed_with_flags', 'failed', 'cancelled'];
-
-function dbEnv(db: TestDatabase) {
-  return { DATABASE_URL: db.runtime, DATABASE_ADMIN_URL: db.admin, DATABASE_SYSTEM_URL: db.system };
-}
 
 /** Samples the runs table every few ms until stopped; records the worst moment seen. */
 class CapSampler {

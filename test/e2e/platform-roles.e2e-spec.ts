@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, DB_ROLES } from '../../libs/database';
 import {
   createTestDatabase,
+  dbEnv,
   freePort,
   readClusterState,
   runApp,
@@ -11,10 +12,6 @@ import {
   waitFor,
 } from '../support';
 import { buildUrls } from '../../libs/database';
-
-function dbEnv(db: Pick<TestDatabase, 'runtime' | 'admin' | 'system'>) {
-  return { DATABASE_URL: db.runtime, DATABASE_ADMIN_URL: db.admin, DATABASE_SYSTEM_URL: db.system };
-}
 
 async function get(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url);

@@ -8,6 +8,10 @@ export const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
 export interface SpawnedApp {
   child: ChildProcess;
   output: () => string;
+  /** What it wrote to stdout only. */
+  stdout: () => string;
+  /** null while it runs. */
+  exitCode: () => number | null;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
   stop: (signal?: NodeJS.Signals) => Promise<number | string>;
@@ -20,7 +24,11 @@ export function spawnApp(args: string[], env: Record<string, string | undefined>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  let stdout = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+    stdout += c.toString();
+  });
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
@@ -28,6 +36,8 @@ export function spawnApp(args: string[], env: Record<string, string | undefined>
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
+    exitCode: () => child.exitCode,
     exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -41,12 +51,12 @@ export async function runApp(
   args: string[],
   env: Record<string, string | undefined>,
   timeoutMs = 60000,
-): Promise<{ code: number | string; output: string }> {
+): Promise<{ code: number | string; output: string; stdout: string }> {
   const app = spawnApp(args, env);
   const timer = setTimeout(() => app.child.kill('SIGKILL'), timeoutMs);
   const code = await app.exited;
   clearTimeout(timer);
-  return { code, output: app.output() };
+  return { code, output: app.output(), stdout: app.stdout() };
 }
 
 let nextPort = 41000 + (process.pid % 500) * 20;
@@ -57,4 +67,9 @@ export async function freePort(): Promise<number> {
     const port = nextPort++;
     if (await isPortFree(port)) return port;
   }
+}
+
+/** The three database URLs of a test database, as a spawned process reads them. */
+export function dbEnv(db: { runtime: string; admin: string; system: string }): Record<string, string> {
+  return { DATABASE_URL: db.runtime, DATABASE_ADMIN_URL: db.admin, DATABASE_SYSTEM_URL: db.system };
 }
