@@ -41,6 +41,6 @@ import { TenantScopeInterceptor } from './tenant-scope.interceptor';
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
   ],
-  exports: [CredentialResolver, OrgDirectory, JwtKeysService],
+  exports: [CredentialResolver],
 })
 export class AuthModule {}

@@ -8,6 +8,6 @@ import { EventSubscriptions } from './event-subscriptions.service';
 @Module({
   imports: [DiscoveryModule],
   providers: [EventPublisher, EventSubscriptions, EventRelay],
-  exports: [EventPublisher, EventRelay],
+  exports: [EventPublisher],
 })
 export class EventsModule {}

@@ -10,6 +10,6 @@ import { WorkerHeartbeatService } from './worker-heartbeat.service';
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
   controllers: [HealthController],
   providers: [ReadinessService, CoreIndicators, EventLoopIndicator, WorkerHeartbeatService],
-  exports: [ReadinessService, WorkerHeartbeatService, TerminusModule],
+  exports: [ReadinessService, TerminusModule],
 })
 export class HealthModule {}

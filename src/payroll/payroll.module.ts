@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PayrollRecordsModule } from './records/payroll-records.module';
 import { PayrollRunsModule } from './runs/payroll-runs.module';
-import { PayrollRunsService } from './runs/payroll-runs.service';
 
 /**
  * The payroll feature: its input records (drivers, tickets, deductions) and its runs (queueing,
@@ -10,8 +9,5 @@ import { PayrollRunsService } from './runs/payroll-runs.service';
  */
 @Module({
   imports: [PayrollRecordsModule, PayrollRunsModule],
-  exports: [PayrollRecordsModule, PayrollRunsModule],
 })
 export class PayrollModule {}
-
-export { PayrollRunsService };

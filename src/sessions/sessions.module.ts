@@ -30,6 +30,5 @@ import { TelephonyEventsSubscriber } from './telephony-events.subscriber';
     SessionMaintenanceTasks,
     TelephonyEventsSubscriber,
   ],
-  exports: [CallRouter],
 })
 export class SessionsModule {}

@@ -31,6 +31,5 @@ import { WebhooksRetention } from './webhooks-retention.service';
     EndpointBreaker,
     DeliverWebhookJob,
   ],
-  exports: [EndpointsService, WebhookSecrets],
 })
 export class WebhooksModule {}

@@ -28,7 +28,14 @@ describe('graceful shutdown of the built application', () => {
     );
     const base = `http://127.0.0.1:${port}`;
     try {
-      await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, 120_000, 100);
+      await waitFor(
+        async () => {
+          if (app.exitCode() !== null) throw new Error(`the app exited early:\n${app.output()}`);
+          return (await fetch(`${base}/health/ready`)).status === 200;
+        },
+        120_000,
+        100,
+      );
 
       const started = Date.now();
       const slow = fetch(`${base}/test/slow?ms=2000`).then(async (r) => ({ status: r.status, body: await r.json() }));

@@ -10,6 +10,5 @@ import { TicketsService } from './tickets.service';
 @Module({
   controllers: [DriversController, TicketsController, DeductionsController],
   providers: [DriversService, TicketsService, DeductionsService],
-  exports: [DriversService, TicketsService, DeductionsService],
 })
 export class PayrollRecordsModule {}

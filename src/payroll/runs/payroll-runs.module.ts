@@ -23,6 +23,5 @@ import { StatementsService } from './statements.service';
     RunFinalizer,
     RunDispatcher,
   ],
-  exports: [PayrollRunsService],
 })
 export class PayrollRunsModule {}
