@@ -278,7 +278,8 @@ export const ENV_SPEC = {
     parse: parseBoolean,
   }),
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: spec({
-    description: 'Allow loopback/private webhook targets. For local development and tests only.',
+    description:
+      'Allow loopback webhook targets (127.0.0.0/8, ::1, localhost): a receiver on your own machine, for development and tests. Link-local, cloud metadata and private addresses stay refused.',
     default: 'false',
     parse: parseBoolean,
   }),

@@ -249,7 +249,7 @@ export class DeliveryWorker {
     try {
       const res = await postJson(claim.url, body, headers, {
         timeoutMs: this.config.get('WEBHOOK_TIMEOUT_MS'),
-        allowPrivate: this.config.get('WEBHOOKS_ALLOW_PRIVATE_TARGETS'),
+        allowLoopback: this.config.get('WEBHOOKS_ALLOW_PRIVATE_TARGETS'),
         allowHttp: this.config.get('WEBHOOKS_ALLOW_HTTP'),
       });
       const ok = res.statusCode >= 200 && res.statusCode < 300;

@@ -224,7 +224,7 @@ export class EndpointsService {
   private validateUrl(url: string): void {
     const check = checkTargetUrl(url, {
       allowHttp: this.config.get('WEBHOOKS_ALLOW_HTTP'),
-      allowPrivate: this.config.get('WEBHOOKS_ALLOW_PRIVATE_TARGETS'),
+      allowLoopback: this.config.get('WEBHOOKS_ALLOW_PRIVATE_TARGETS'),
     });
     if (!check.ok) {
       throw new ProblemException(400, `url ${check.reason}.`, { errors: [{ field: 'url', message: check.reason }] });

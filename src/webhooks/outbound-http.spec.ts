@@ -14,8 +14,8 @@ describe('postJson', () => {
   let server: http.Server;
   let port: number;
   const hits: Hit[] = [];
-  const DEV = { timeoutMs: 2000, allowPrivate: true, allowHttp: true };
-  const STRICT = { timeoutMs: 2000, allowPrivate: false, allowHttp: true };
+  const DEV = { timeoutMs: 2000, allowLoopback: true, allowHttp: true };
+  const STRICT = { timeoutMs: 2000, allowLoopback: false, allowHttp: true };
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -86,6 +86,20 @@ describe('postJson', () => {
     const ok = await postJson(url, '{}', {}, { ...DEV, lookup });
     expect(ok.statusCode).toBe(200);
     expect(hits[0].headers.host).toBe(`evil.example:${port}`);
+  });
+
+  it('with loopback allowed, refuses at connect time a host that resolves to link-local or metadata space', async () => {
+    const lookup: HostResolver = (host) =>
+      Promise.resolve(
+        host === 'meta.example'
+          ? [{ address: '169.254.169.254', family: 4 }]
+          : [{ address: 'fd00:ec2::254', family: 6 }],
+      );
+    for (const url of [`http://meta.example:${port}/latest`, `http://ec2.example:${port}/latest`]) {
+      expect(await errorClassOf(postJson(url, '{}', {}, { ...DEV, lookup }))).toBe('ssrf_blocked');
+    }
+    expect(await errorClassOf(postJson('http://169.254.169.254/latest', '{}', {}, DEV))).toBe('ssrf_blocked');
+    expect(hits).toHaveLength(0);
   });
 
   it('refuses a host when ANY of its addresses is private', async () => {

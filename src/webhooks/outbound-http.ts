@@ -29,7 +29,7 @@ export class OutboundError extends Error {
 export interface PostJsonOptions {
   /** Whole attempt: connect, send, response headers and the (capped) body. */
   timeoutMs: number;
-  allowPrivate: boolean;
+  allowLoopback: boolean;
   allowHttp: boolean;
   /** Host resolver (default dns.lookup with all: true); tests inject one. */
   lookup?: HostResolver;
@@ -48,10 +48,10 @@ export interface PostJsonResult {
  * the socket only the addresses it checked, so the connection cannot go elsewhere (no second
  * resolution, no DNS rebinding between check and connect). Runs on every connection.
  */
-export function guardedLookup(allowPrivate: boolean, resolver?: HostResolver): LookupFunction {
+export function guardedLookup(allowLoopback: boolean, resolver?: HostResolver): LookupFunction {
   return (hostname, options, callback) => {
     const cb = callback as (err: Error | null, address: unknown, family?: number) => void;
-    resolveChecked(hostname, allowPrivate, resolver).then(
+    resolveChecked(hostname, allowLoopback, resolver).then(
       (addresses) => {
         const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
         const list = wanted ? addresses.filter((a) => a.family === wanted) : addresses;
@@ -85,7 +85,7 @@ export function postJson(
   headers: Record<string, string>,
   opts: PostJsonOptions,
 ): Promise<PostJsonResult> {
-  const check = checkTargetUrl(url, { allowHttp: opts.allowHttp, allowPrivate: opts.allowPrivate });
+  const check = checkTargetUrl(url, { allowHttp: opts.allowHttp, allowLoopback: opts.allowLoopback });
   if (!check.ok) return Promise.reject(new OutboundError('ssrf_blocked', check.reason));
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
@@ -115,7 +115,7 @@ export function postJson(
         method: 'POST',
         // A fresh agent per attempt: no pooled socket skips the lookup and its check.
         agent: false,
-        lookup: guardedLookup(opts.allowPrivate, opts.lookup),
+        lookup: guardedLookup(opts.allowLoopback, opts.lookup),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'CalmOps-Webhooks/1.0',

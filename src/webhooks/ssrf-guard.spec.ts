@@ -1,6 +1,6 @@
 import { checkTargetUrl, isBlockedAddress, resolveAndCheck, SsrfBlockedError } from './ssrf-guard';
 
-const STRICT = { allowHttp: true, allowPrivate: false };
+const STRICT = { allowHttp: true, allowLoopback: false };
 
 describe('checkTargetUrl', () => {
   it.each([
@@ -62,21 +62,42 @@ describe('checkTargetUrl', () => {
     expect(checkTargetUrl('file:///etc/passwd', STRICT).ok).toBe(false);
     expect(checkTargetUrl('javascript:alert(1)', STRICT).ok).toBe(false);
     expect(checkTargetUrl('not a url', STRICT).ok).toBe(false);
-    expect(checkTargetUrl('http://example.com/', { allowHttp: false, allowPrivate: false })).toEqual({
+    expect(checkTargetUrl('http://example.com/', { allowHttp: false, allowLoopback: false })).toEqual({
       ok: false,
       reason: 'must use https',
     });
-    expect(checkTargetUrl('https://example.com/', { allowHttp: false, allowPrivate: false }).ok).toBe(true);
+    expect(checkTargetUrl('https://example.com/', { allowHttp: false, allowLoopback: false }).ok).toBe(true);
   });
 
   it('refuses credentials in the URL', () => {
     expect(checkTargetUrl('https://user:pw@example.com/', STRICT).ok).toBe(false);
   });
 
-  it('allows private targets when configured', () => {
-    const dev = { allowHttp: true, allowPrivate: true };
-    expect(checkTargetUrl('http://127.0.0.1:4000/hook', dev).ok).toBe(true);
-    expect(checkTargetUrl('http://localhost:4000/hook', dev).ok).toBe(true);
+  it('with WEBHOOKS_ALLOW_PRIVATE_TARGETS, allows loopback and nothing else that is not public', () => {
+    const dev = { allowHttp: true, allowLoopback: true };
+    for (const url of [
+      'http://127.0.0.1:4000/hook',
+      'http://127.9.9.9/hook',
+      'http://localhost:4000/hook',
+      'http://[::1]:4000/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+    ]) {
+      expect({ url, ok: checkTargetUrl(url, dev).ok }).toEqual({ url, ok: true });
+    }
+    for (const url of [
+      'http://169.254.169.254/latest',
+      'http://[fd00:ec2::254]/latest',
+      'http://100.100.100.200/latest',
+      'http://[fe80::1]/hook',
+      'http://10.0.0.5/hook',
+      'http://192.168.1.1/hook',
+      'http://0.0.0.0/hook',
+      'http://metadata.google.internal/computeMetadata/v1/',
+      'http://metadata/computeMetadata/v1/',
+      'http://instance-data/latest',
+    ]) {
+      expect({ url, ok: checkTargetUrl(url, dev).ok }).toEqual({ url, ok: false });
+    }
   });
 });
 
@@ -133,6 +154,19 @@ describe('resolveAndCheck', () => {
     const r = resolver({ 'evil.example': ['93.184.216.34', '127.0.0.1'] });
     await expect(resolveAndCheck('evil.example', false, r)).rejects.toBeInstanceOf(SsrfBlockedError);
     await expect(resolveAndCheck('evil.example', true, r)).resolves.toHaveLength(2);
+  });
+
+  it('with loopback allowed, a name resolving to link-local, metadata or private space is still refused', async () => {
+    const r = resolver({
+      'meta.example': ['169.254.169.254'],
+      'ec2v6.example': ['fd00:ec2::254'],
+      'lan.example': ['10.1.2.3'],
+      'dev.example': ['127.0.0.1', '::1'],
+    });
+    for (const host of ['meta.example', 'ec2v6.example', 'lan.example', 'metadata.google.internal']) {
+      await expect(resolveAndCheck(host, true, r)).rejects.toBeInstanceOf(SsrfBlockedError);
+    }
+    await expect(resolveAndCheck('dev.example', true, r)).resolves.toEqual(['127.0.0.1', '::1']);
   });
 
   it('checks IP literals and localhost without DNS', async () => {

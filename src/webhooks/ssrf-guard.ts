@@ -12,8 +12,11 @@ export class SsrfBlockedError extends Error {
 export interface TargetPolicy {
   /** Allow plain http:// (WEBHOOKS_ALLOW_HTTP). */
   allowHttp: boolean;
-  /** Allow loopback/private/link-local… targets (WEBHOOKS_ALLOW_PRIVATE_TARGETS). */
-  allowPrivate: boolean;
+  /**
+   * Allow loopback targets (127.0.0.0/8, ::1, localhost): a receiver on the developer's own
+   * machine (WEBHOOKS_ALLOW_PRIVATE_TARGETS). Nothing else non-public, ever.
+   */
+  allowLoopback: boolean;
 }
 
 export type TargetCheck = { ok: true } | { ok: false; reason: string };
@@ -104,16 +107,48 @@ function isLocalhostName(host: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost');
 }
 
-function ipLiteralReason(host: string): string | null | undefined {
+/** Names of cloud metadata services: refused whatever they resolve to, and whatever the flag. */
+const METADATA_HOSTS = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.azure.internal',
+  'metadata.platformequinix.com',
+]);
+
+function metadataHostReason(host: string): string | null {
+  return METADATA_HOSTS.has(host) ? `${host} is a cloud metadata service; it is never a webhook target` : null;
+}
+
+/** Loopback in any form: 127.0.0.0/8, ::1, and IPv4 loopback carried in an IPv6 address. */
+function isLoopbackAddress(ip: string): boolean {
+  const text = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
+  if (!ipaddr.isValid(text)) return false;
+  const addr = ipaddr.parse(text);
+  if (addr.kind() === 'ipv4') return addr.range() === 'loopback';
+  const v6 = addr as ipaddr.IPv6;
+  return v6.range() === 'loopback' || embeddedV4(v6)?.v4.range() === 'loopback';
+}
+
+/** Why an address is refused under the policy, or null (public, or loopback when allowed). */
+function blockedUnder(ip: string, allowLoopback: boolean): string | null {
+  const why = isBlockedAddress(ip);
+  return why && !(allowLoopback && isLoopbackAddress(ip)) ? why : null;
+}
+
+function ipLiteralReason(host: string, allowLoopback: boolean): string | null | undefined {
   if (!ipaddr.isValid(host)) return undefined;
-  const why = isBlockedAddress(host);
+  const why = blockedUnder(host, allowLoopback);
   return why ? `${host} is ${why}; only public addresses are allowed` : null;
 }
 
 /**
- * Static check of a webhook target URL: scheme, no credentials, and — unless private targets
- * are allowed — no localhost name and no non-public IP literal in any notation. Host names are
- * checked again on every connection (resolveAndCheck), since DNS answers can change.
+ * Static check of a webhook target URL: scheme, no credentials, no cloud metadata host name,
+ * and no non-public IP literal in any notation nor localhost name (loopback only when
+ * allowLoopback). Host names are checked again on every connection (resolveAndCheck), since
+ * DNS answers can change.
  */
 export function checkTargetUrl(url: string, opts: TargetPolicy): TargetCheck {
   let parsed: URL;
@@ -129,39 +164,44 @@ export function checkTargetUrl(url: string, opts: TargetPolicy): TargetCheck {
   if (parsed.username || parsed.password) return { ok: false, reason: 'must not contain credentials' };
   const host = normalizeHost(parsed.hostname);
   if (!host) return { ok: false, reason: 'must have a host' };
-  if (opts.allowPrivate) return { ok: true };
-  if (isLocalhostName(host)) return { ok: false, reason: `${host} is a loopback name; only public hosts are allowed` };
-  const why = ipLiteralReason(host);
+  const metadata = metadataHostReason(host);
+  if (metadata) return { ok: false, reason: metadata };
+  if (isLocalhostName(host)) {
+    return opts.allowLoopback
+      ? { ok: true }
+      : { ok: false, reason: `${host} is a loopback name; only public hosts are allowed` };
+  }
+  const why = ipLiteralReason(host, opts.allowLoopback);
   return why ? { ok: false, reason: why } : { ok: true };
 }
 
 /**
- * Resolves `hostname` and refuses it (SsrfBlockedError) when ANY address is non-public, unless
- * allowPrivate. IP literals are checked without DNS. Returns the checked addresses with family.
+ * Resolves `hostname` and refuses it (SsrfBlockedError) when ANY address is non-public (loopback
+ * excepted when allowLoopback). IP literals are checked without DNS. Returns the checked
+ * addresses with their family.
  */
 export async function resolveChecked(
   hostname: string,
-  allowPrivate: boolean,
+  allowLoopback: boolean,
   resolver: HostResolver = systemResolver,
 ): Promise<ResolvedAddress[]> {
   const host = normalizeHost(hostname);
+  const metadata = metadataHostReason(host);
+  if (metadata) throw new SsrfBlockedError(metadata);
   if (ipaddr.isValid(host)) {
-    const why = allowPrivate ? null : ipLiteralReason(host);
+    const why = ipLiteralReason(host, allowLoopback);
     if (why) throw new SsrfBlockedError(why);
     const addr = ipaddr.parse(host);
     return [{ address: addr.toString(), family: addr.kind() === 'ipv4' ? 4 : 6 }];
   }
-  if (!allowPrivate && isLocalhostName(host)) {
+  if (!allowLoopback && isLocalhostName(host)) {
     throw new SsrfBlockedError(`${host} is a loopback name; only public hosts are allowed`);
   }
   const addresses = await resolver(host);
   if (!addresses.length) throw new Error(`${host} did not resolve to any address`);
-  if (!allowPrivate) {
-    for (const a of addresses) {
-      const why = isBlockedAddress(a.address);
-      if (why)
-        throw new SsrfBlockedError(`${host} resolves to ${a.address}, ${why}; only public addresses are allowed`);
-    }
+  for (const a of addresses) {
+    const why = blockedUnder(a.address, allowLoopback);
+    if (why) throw new SsrfBlockedError(`${host} resolves to ${a.address}, ${why}; only public addresses are allowed`);
   }
   return addresses;
 }
@@ -169,8 +209,8 @@ export async function resolveChecked(
 /** resolveChecked, as plain address strings. */
 export async function resolveAndCheck(
   hostname: string,
-  allowPrivate: boolean,
+  allowLoopback: boolean,
   resolver?: HostResolver,
 ): Promise<string[]> {
-  return (await resolveChecked(hostname, allowPrivate, resolver)).map((a) => a.address);
+  return (await resolveChecked(hostname, allowLoopback, resolver)).map((a) => a.address);
 }
