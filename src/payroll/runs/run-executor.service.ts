@@ -6,6 +6,7 @@ import { LifecycleService } from '../../../libs/core';
 import { backoffDelay } from '../../../libs/resilience';
 import type { DriverInput, PayLine, TicketInput } from '../calculator';
 import { PayrollRun } from './entities/payroll-run.entity';
+import type { RunWarning } from './entities/payroll-run.entity';
 import { PayrollHealthGates } from './health-gates.service';
 import { PayrollCalculator } from './payroll-calculator.service';
 import { releaseStaleSlots } from './payroll-slots';
@@ -220,15 +221,25 @@ export class RunExecutor {
             jsonb_array_elements(x.flags) f`,
       [run.id],
     )) as { blocking: number; warning: number }[];
-    const status = flags.blocking + flags.warning > 0 ? 'completed_with_flags' : 'completed';
+    // A period without a single ticket is most likely the wrong period: say so.
+    const [{ total }] = (await m.query(`SELECT total_tickets AS total FROM payroll_runs WHERE id = $1`, [run.id])) as {
+      total: number;
+    }[];
+    const warnings: RunWarning[] =
+      total === 0
+        ? [{ code: 'NO_TICKETS', message: `No ticket of the org falls in ${run.payPeriodStart}..${run.payPeriodEnd}.` }]
+        : [];
+    const flagged = flags.blocking + flags.warning + warnings.length;
+    const status = flagged > 0 ? 'completed_with_flags' : 'completed';
     await transition(m, run, status, SYSTEM, null, {
+      warnings: JSON.stringify(warnings),
       finished_at: new Date(),
       gross_cents: totals.gross,
       deductions_cents: totals.deductions,
       net_cents: totals.net,
       held_cents: totals.held,
       flags_blocking: flags.blocking,
-      flags_warning: flags.warning,
+      flags_warning: flags.warning + warnings.length,
       last_error: null,
     });
     const replaced = (await m.query(

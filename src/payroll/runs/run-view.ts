@@ -18,7 +18,7 @@ export function toRunDto(r: PayrollRun, queuePosition: number | null): RunDto {
       net_cents: Number(r.netCents),
       held_cents: Number(r.heldCents),
     },
-    flags: { blocking: r.flagsBlocking, warning: r.flagsWarning },
+    flags: { blocking: r.flagsBlocking, warning: r.flagsWarning, run: r.warnings ?? [] },
     created_at: r.createdAt.toISOString(),
     started_at: r.startedAt?.toISOString() ?? null,
     finished_at: r.finishedAt?.toISOString() ?? null,

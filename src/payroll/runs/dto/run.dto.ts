@@ -61,9 +61,19 @@ export class RunTotalsDto {
   @ApiProperty() held_cents!: number;
 }
 
+export class RunWarningDto {
+  @ApiProperty({ enum: ['NO_TICKETS'] }) code!: 'NO_TICKETS';
+  @ApiProperty() message!: string;
+}
+
 export class RunFlagsDto {
-  @ApiProperty() blocking!: number;
-  @ApiProperty() warning!: number;
+  @ApiProperty({ description: 'Held lines and statements (blocking flags).' }) blocking!: number;
+  @ApiProperty({ description: 'Warnings on lines, statements and the run itself.' }) warning!: number;
+  @ApiProperty({
+    type: [RunWarningDto],
+    description: 'Warnings about the run as a whole: NO_TICKETS when the period has no ticket.',
+  })
+  run!: RunWarningDto[];
 }
 
 export class RunDto extends RunAcceptedDto {

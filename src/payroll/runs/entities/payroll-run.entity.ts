@@ -10,6 +10,11 @@ export const RUN_STATUSES = [
   'cancelled',
   'superseded',
 ] as const;
+export interface RunWarning {
+  code: 'NO_TICKETS';
+  message: string;
+}
+
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const LIVE_STATUSES: RunStatus[] = ['queued', 'running', 'paused'];
 export const FINAL_STATUSES: RunStatus[] = ['completed', 'completed_with_flags', 'failed', 'cancelled', 'superseded'];
@@ -58,6 +63,8 @@ export class PayrollRun {
   @Column('bigint', { default: 0 }) heldCents!: string;
   @Column('integer', { default: 0 }) flagsBlocking!: number;
   @Column('integer', { default: 0 }) flagsWarning!: number;
+  /** Warnings about the run as a whole (e.g. NO_TICKETS), counted in flagsWarning too. */
+  @Column('jsonb', { default: () => "'[]'" }) warnings!: RunWarning[];
   @Column('uuid', { nullable: true }) supersededBy!: string | null;
   @CreateDateColumn({ type: 'timestamptz', default: () => 'now()' }) createdAt!: Date;
 }
