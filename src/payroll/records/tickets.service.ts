@@ -35,6 +35,8 @@ interface RowError extends FieldError {
 interface CheckedRow {
   values?: TicketValues;
   problems: TicketFieldProblem[];
+  /** The row's driver id when it is a UUID, even if another field is invalid. */
+  driverId?: string;
   locate: (column: string | null) => Pick<RowError, 'field' | 'row' | 'column' | 'line'>;
 }
 
@@ -91,6 +93,7 @@ export class TicketsService {
       const prefix = `tickets[${index}]`;
       return {
         ...checkTicketRow(raw, false),
+        driverId: uuidOrUndefined((raw as { driver_id?: unknown }).driver_id),
         locate: (column) => ({ field: column ? `${prefix}.${column}` : prefix, row: index + 1, column }),
       };
     });
@@ -117,6 +120,7 @@ export class TicketsService {
     }
     const rows = table.rows.map((r): CheckedRow => ({
       ...checkTicketRow(r.values, true),
+      driverId: uuidOrUndefined(r.values.driver_id),
       locate: (column) => csvLocation(r.row, r.line, column),
     }));
     const ids = await this.insertAll('csv', rows, principal, requestId);
@@ -158,25 +162,25 @@ export class TicketsService {
 
   /** All or nothing: any problem refuses the whole upload before a single row is written. */
   private async insertAll(source: Source, rows: CheckedRow[], principal: Principal, requestId?: string) {
-    const invalid = rows.filter((r) => r.problems.length);
-    if (invalid.length) this.reject(source, rowErrors(invalid), invalid.length);
-    const values = rows.map((r) => r.values!);
-
+    // One pass reports both kinds of error: what is wrong in a row, and a driver that is not
+    // the org's (checked for every row whose driver id is at least a UUID).
     // Row-level security hides other orgs' drivers, so theirs and non-existent ids look alike.
-    const wanted = [...new Set(values.map((v) => v.driver_id))];
-    const found = (await this.tenant.manager.query(
-      'SELECT id FROM payroll_drivers WHERE org_id = $1 AND id = ANY($2::uuid[])',
-      [this.tenant.orgId, wanted],
-    )) as { id: string }[];
+    const wanted = [...new Set(rows.map((r) => r.driverId).filter((id): id is string => id !== undefined))];
+    const found = wanted.length
+      ? ((await this.tenant.manager.query('SELECT id FROM payroll_drivers WHERE org_id = $1 AND id = ANY($2::uuid[])', [
+          this.tenant.orgId,
+          wanted,
+        ])) as { id: string }[])
+      : [];
     const known = new Set(found.map((d) => d.id));
-    const unknown = rows.filter((r) => !known.has(r.values!.driver_id));
-    if (unknown.length) {
-      const problems = unknown.map((r) => ({
-        ...r,
-        problems: [{ column: 'driver_id', message: 'is not a driver of this org' }],
-      }));
-      this.reject(source, rowErrors(problems), unknown.length);
-    }
+    const checked = rows.map((r) =>
+      r.driverId !== undefined && !known.has(r.driverId) && !r.problems.some((p) => p.column === 'driver_id')
+        ? { ...r, problems: [...r.problems, { column: 'driver_id', message: 'is not a driver of this org' }] }
+        : r,
+    );
+    const invalid = checked.filter((r) => r.problems.length);
+    if (invalid.length) this.reject(source, rowErrors(invalid), invalid.length, rows.length);
+    const values = rows.map((r) => r.values!);
 
     const ids: string[] = [];
     for (let start = 0; start < values.length; start += INSERT_CHUNK) {
@@ -209,19 +213,25 @@ export class TicketsService {
     return inserted.map((r) => r.id);
   }
 
-  private reject(source: Source, errors: RowError[], invalidRows?: number): never {
+  private reject(source: Source, errors: RowError[], invalidRows?: number, totalRows?: number): never {
     this.uploads.inc({ result: 'rejected', source });
     const listed = errors.slice(0, MAX_LISTED_ERRORS);
     const detail =
       invalidRows === undefined
         ? `The upload is invalid: ${listed.map((e) => e.field).join(', ')}. Nothing was written.`
-        : `${invalidRows} of the rows are invalid; nothing was written.`;
+        : `${invalidRows} of ${totalRows} ${totalRows === 1 ? 'row' : 'rows'} ${invalidRows === 1 ? 'is' : 'are'} invalid; nothing was written.`;
     throw new ProblemException(400, detail, {
       errors: listed,
       ...(invalidRows === undefined ? {} : { invalid_rows: invalidRows }),
       errors_truncated: errors.length > listed.length,
     });
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function uuidOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && UUID.test(value.trim()) ? value.trim().toLowerCase() : undefined;
 }
 
 function rowErrors(rows: CheckedRow[]): RowError[] {
