@@ -1,10 +1,10 @@
 import { ExecutionContext, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { AppConfig } from '../config';
 import { Clock } from '../core';
 import { DatabaseService } from '../database';
 import { hashApiKey, looksLikeApiKey } from './api-key-format';
+import { BearerGuard } from './bearer-guard';
 import { Principal } from './principal';
 import { resolveScopes, Scope } from './scopes';
 
@@ -29,7 +29,6 @@ const RESOLVED = Symbol('resolvedPrincipal');
 type Memo = Request & { [RESOLVED]?: Promise<Principal | null>; user?: Principal };
 
 const LAST_USED_WRITE_MS = 60_000;
-const BearerGuard = PassportAuthGuard('jwt');
 
 /**
  * Turns a request's credentials into a Principal. API keys are looked up by SHA-256 through the
