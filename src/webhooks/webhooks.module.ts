@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { DeliveriesController } from './deliveries.controller';
 import { DeliveriesService } from './deliveries.service';
 import { DeliveryFanout } from './delivery-fanout.service';
+import { DeliveryClaims } from './delivery-claims';
+import { DeliveryOutcomes } from './delivery-outcomes';
 import { DeliveryWorker } from './delivery-worker.service';
 import { EndpointBreaker } from './endpoint-breaker';
 import { DeliverWebhookJob } from './jobs/deliver-webhook.job';
@@ -27,6 +29,8 @@ import { WebhooksRetention } from './webhooks-retention.service';
     WebhooksRetention,
     DeliveriesService,
     DeliveryFanout,
+    DeliveryClaims,
+    DeliveryOutcomes,
     DeliveryWorker,
     EndpointBreaker,
     DeliverWebhookJob,

@@ -50,6 +50,8 @@ export class RunExecutor {
   ) {}
 
   async execute(runId: string, orgId: string, owner: string): Promise<void> {
+    const at = { org_id: orgId, run_id: runId, job_id: runId, worker: owner };
+    this.logger.log(at, 'payroll run claimed: executing');
     try {
       const drivers = await this.tenant.run(orgId, () => this.prepare(runId));
       for (;;) {
@@ -58,9 +60,9 @@ export class RunExecutor {
       }
     } catch (err) {
       if (err instanceof LeaseLostError) {
-        this.logger.warn(err.message);
+        this.logger.warn(at, err.message);
       } else {
-        this.logger.warn({ run_id: runId, err }, `payroll attempt failed: ${(err as Error).message}`);
+        this.logger.warn({ ...at, err }, `payroll attempt failed: ${(err as Error).message}`);
         await this.tenant.run(orgId, () => this.failAttempt(runId, owner, err as Error));
       }
     } finally {
@@ -93,12 +95,15 @@ export class RunExecutor {
     const m = this.tenant.manager;
     const run = await m.findOne(PayrollRun, { where: { id: runId }, lock: { mode: 'pessimistic_write' } });
     if (!run || run.status !== 'running' || run.leaseOwner !== owner) throw new LeaseLostError(runId);
+    const at = { org_id: run.orgId, run_id: run.id, job_id: run.id, processed_tickets: run.processedTickets };
     if (run.cancelRequested) {
       await transition(m, run, 'cancelled', SYSTEM, 'cancel requested', { finished_at: new Date() });
+      this.logger.log(at, 'payroll run cancelled at a checkpoint');
       return 'stopped';
     }
     if (run.pauseRequested) {
       await transition(m, run, 'paused', SYSTEM, run.pausedReason ?? 'pause requested', { pause_requested: false });
+      this.logger.log({ ...at, reason: run.pausedReason }, 'payroll run paused at a checkpoint');
       return 'stopped';
     }
     const stress = this.gates.memoryPressure();
@@ -106,6 +111,7 @@ export class RunExecutor {
       // Back to the queue at its cursor: another worker (or this one, later) resumes it.
       const reason = stress ?? 'worker shutting down';
       await transition(m, run, 'queued', SYSTEM, reason, { paused_reason: stress, next_attempt_at: new Date() });
+      this.logger.log({ ...at, reason }, 'payroll run back to the queue at its cursor');
       return 'stopped';
     }
     if (run.phase === 'tickets') {
@@ -121,6 +127,7 @@ export class RunExecutor {
          ${this.leaseSql()} WHERE id = $1`,
         [run.id, last.work_date, last.id, page.length],
       );
+      this.logger.debug({ ...at, processed_tickets: run.processedTickets + page.length }, 'payroll checkpoint');
       return 'continue';
     }
     const cursor = await this.finalizer.step(run, drivers);
@@ -249,6 +256,19 @@ export class RunExecutor {
     )) as { id: string; orgId: string; status: PayrollRun['status'] }[];
     for (const old of replaced)
       await transition(m, old, 'superseded', SYSTEM, `replaced by ${run.id}`, { superseded_by: run.id });
+    this.logger.log(
+      {
+        org_id: run.orgId,
+        run_id: run.id,
+        job_id: run.id,
+        status,
+        tickets: total,
+        duration_ms: run.startedAt ? Date.now() - run.startedAt.getTime() : null,
+        flags_blocking: flags.blocking,
+        flags_warning: flags.warning + warnings.length,
+      },
+      `payroll run ${status}`,
+    );
     await this.events.publish('payroll.run.completed', {
       run_id: run.id,
       status,
@@ -270,8 +290,10 @@ export class RunExecutor {
     if (!run || run.status !== 'running' || run.leaseOwner !== owner) return;
     const message = error.message.slice(0, 1000);
     const attempts = run.attempts + 1;
+    const at = { org_id: run.orgId, run_id: run.id, job_id: run.id, attempt: attempts };
     if (attempts >= this.config.get('PAYROLL_MAX_ATTEMPTS')) {
       await transition(m, run, 'failed', SYSTEM, message, { attempts, last_error: message, finished_at: new Date() });
+      this.logger.error({ ...at, error: message }, 'payroll run failed: no attempt left');
       await this.events.publish('payroll.run.failed', {
         run_id: run.id,
         pay_period_start: run.payPeriodStart,
@@ -287,11 +309,13 @@ export class RunExecutor {
       capMs: this.config.get('PAYROLL_RETRY_CAP_MS'),
       jitter: 0.2,
     });
+    const next = new Date(Date.now() + delay);
     await transition(m, run, 'queued', SYSTEM, `attempt ${attempts} failed: ${message}`, {
       attempts,
       last_error: message,
-      next_attempt_at: new Date(Date.now() + delay),
+      next_attempt_at: next,
     });
+    this.logger.warn({ ...at, error: message, next_attempt_at: next.toISOString() }, 'payroll attempt failed: retry');
   }
 
   /** The slot table belongs to the system role; a slot is free once its run is not running. */

@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../../libs/config';
 import { DatabaseService, returningRows, TenantContext } from '../../../libs/database';
 import { ClusterCron, JobHandler, QUEUE_SCHEMA } from '../../../libs/queue';
+import type { JobContext } from '../../../libs/queue';
+import { logLostAttempt } from '../delivery-log';
 import { DELIVER_QUEUE, DeliveryWorker } from '../delivery-worker.service';
 import type { DeliverJobData } from '../delivery-worker.service';
 
@@ -52,8 +54,8 @@ export class DeliverWebhookJob {
     batchSize: 1,
     queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 150 },
   })
-  async deliver(data: DeliverJobData): Promise<void> {
-    await this.worker.deliver(data.org_id, data.delivery_id);
+  async deliver(data: DeliverJobData, job: JobContext): Promise<void> {
+    await this.worker.deliver(data.org_id, data.delivery_id, job.id);
   }
 
   @ClusterCron('webhooks.redrive', { everyMs: 30_000 })
@@ -98,7 +100,7 @@ export class DeliverWebhookJob {
        FROM due WHERE d.id = due.id RETURNING d.id, due.status AS was, due.attempts`,
       [ids, OVERDUE_SECONDS, lostAfter],
     );
-    for (const r of rows) if (r.was === 'delivering') await this.worker.logLostAttempt(r);
+    for (const r of rows) if (r.was === 'delivering') await logLostAttempt(this.tenant.manager, this.tenant.orgId, r);
     return rows.map((r) => r.id);
   }
 }
