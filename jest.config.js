@@ -1,4 +1,4 @@
-/** Three projects: unit tests beside the code; e2e and security tests on a real PostgreSQL. */
+/** Four projects: unit tests beside the code; service, e2e and security tests on a real PostgreSQL. */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 // E2E files spend most of their time waiting on PostgreSQL and child processes, so two
@@ -22,6 +22,17 @@ module.exports = {
       rootDir: __dirname,
       roots: ['<rootDir>/test/e2e'],
       testMatch: ['**/*.e2e-spec.ts'],
+      transform,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
+    },
+    {
+      displayName: 'service',
+      testEnvironment: 'node',
+      rootDir: __dirname,
+      roots: ['<rootDir>/test/service'],
+      testMatch: ['**/*.service-spec.ts'],
       transform,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

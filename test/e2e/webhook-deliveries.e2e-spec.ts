@@ -1,62 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { ClusterCronService } from '../../libs/queue';
 import { REDRIVE_SQL } from '../../src/webhooks/jobs/deliver-webhook.job';
 import { createTestDatabase, createTestHttpApp, createTestOrg, expectOrgIsolation, sql, waitFor } from '../support';
 import type { TestDatabase, TestHttpApp, TestOrg } from '../support';
-
-/** verified: the reference verifier's answer for each secret known for the path. */
-type Hit = { headers: IncomingHttpHeaders; body: string; verified: boolean[] };
-/** The status a path answers to its n-th request (0-based); default 200. */
-type Behaviour = (n: number) => number;
-
-/** An independent receiver: every request is checked with the reference `standardwebhooks` package. */
-class Receiver {
-  readonly hits = new Map<string, Hit[]>();
-  readonly behaviour = new Map<string, Behaviour>();
-  readonly secrets = new Map<string, string[]>();
-  server?: Server;
-  port = 0;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const name = (req.url ?? '/').split('/').pop() ?? '';
-        const body = Buffer.concat(chunks).toString('utf8');
-        const verified = (this.secrets.get(name) ?? []).map((secret) => {
-          try {
-            new Webhook(secret).verify(body, req.headers as Record<string, string>);
-            return true;
-          } catch {
-            return false;
-          }
-        });
-        const list = this.hits.get(name) ?? [];
-        list.push({ headers: req.headers, body, verified });
-        this.hits.set(name, list);
-        const status = (this.behaviour.get(name) ?? (() => 200))(list.length - 1);
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(`answer ${status}`);
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server!.address() as AddressInfo).port;
-  }
-
-  url(name: string): string {
-    return `http://127.0.0.1:${this.port}/r/${name}`;
-  }
-
-  count(name: string): number {
-    return this.hits.get(name)?.length ?? 0;
-  }
-}
+import { Receiver } from './fixtures/webhook-receiver';
+import { Webhook } from 'standardwebhooks';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,3 +2,4 @@ export * from './spawn-app';
 export * from './test-app';
 export * from './test-cluster';
 export * from './org-isolation';
+export * from './service-context';
