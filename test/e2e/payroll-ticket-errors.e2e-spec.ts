@@ -79,4 +79,15 @@ describe('payroll ticket upload errors', () => {
     ]);
     expect(await tickets()).toBe(0);
   });
+
+  it('a row that is not an object (null, a number) is a 400 naming it, not a crash', async () => {
+    const res = await t
+      .http()
+      .post('/api/payroll/tickets')
+      .set(org.headers)
+      .send({ tickets: [null, 7, { ticket_number: 'T-1', driver_id: driver, work_date: '2025-03-01', hours: '8' }] });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+    expect(await tickets()).toBe(0);
+  });
 });

@@ -93,7 +93,7 @@ export class TicketsService {
       const prefix = `tickets[${index}]`;
       return {
         ...checkTicketRow(raw, false),
-        driverId: uuidOrUndefined((raw as { driver_id?: unknown }).driver_id),
+        driverId: uuidOrUndefined((raw as { driver_id?: unknown } | null)?.driver_id),
         locate: (column) => ({ field: column ? `${prefix}.${column}` : prefix, row: index + 1, column }),
       };
     });
