@@ -25,6 +25,15 @@ interface Offer {
  * agent_presence, another row, so they never make SKIP LOCKED skip a free agent. Nothing
  * external happens inside these transactions; offer timeouts are scheduled after commit.
  */
+/** A routable session of org $1 (heartbeat within $2 seconds) with room for a call. */
+const CANDIDATE = `s.org_id = $1 AND s.logout_at IS NULL AND s.status = 'available' AND s.pending_status IS NULL
+  AND p.device_connected AND p.last_heartbeat > now() - make_interval(secs => $2)
+  AND s.active_calls < s.capacity AND s.ready_at <= now()
+  AND (s.offer_cooldown_until IS NULL OR s.offer_cooldown_until <= now())`;
+
+/** Waits of 5, 10, … ms for concurrent claims to commit (about 1 s in all at most). */
+const CONTENDED_CLAIM_RETRIES = 20;
+
 @Injectable()
 export class CallRouter {
   private readonly logger = new Logger('CallRouter');
@@ -46,14 +55,29 @@ export class CallRouter {
     const orgId = this.tenant.orgId;
     const offers: Offer[] = [];
     for (let i = 0; i < limit; i++) {
+      // The agent first, then the call: a transaction locks a queued call only once it holds an
+      // agent for it, so concurrent offers never pass over an older call that is merely locked by
+      // one that found no agent (FIFO holds under bursts).
+      const [waiting] = (await m.query(`SELECT 1 FROM calls WHERE org_id = $1 AND status = 'queued' LIMIT 1`, [
+        orgId,
+      ])) as unknown[];
+      if (!waiting) break;
+      const agent = await this.claimAgent(m, orgId);
+      if (!agent) break;
       const [call] = (await m.query(
-        `SELECT id, last_missed_session_id FROM calls WHERE org_id = $1 AND status = 'queued'
+        `SELECT id FROM calls WHERE org_id = $1 AND status = 'queued'
          ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         [orgId],
-      )) as { id: string; last_missed_session_id: string | null }[];
-      if (!call) break;
-      const agent = await this.claimAgent(m, orgId, call.id);
-      if (!agent) break;
+      )) as { id: string }[];
+      if (!call) {
+        // Another transaction took the last queued call meanwhile: the agent is free again.
+        await m.query(`UPDATE agent_sessions SET active_calls = active_calls - 1 WHERE id = $1`, [agent.sessionId]);
+        break;
+      }
+      await m.query(`UPDATE agent_sessions SET current_call_id = coalesce(current_call_id, $2) WHERE id = $1`, [
+        agent.sessionId,
+        call.id,
+      ]);
       const [offer] = await returningRows<{ offer_count: number; external_id: string | null }>(
         m,
         `UPDATE calls SET status = 'ringing', agent_id = $2, session_id = $3, assigned_at = now(),
@@ -78,22 +102,34 @@ export class CallRouter {
     return this.tenant.run(orgId, () => this.offerQueuedIn());
   }
 
-  /** The atomic claim: the longest-idle routable session of the org, or null. */
-  private async claimAgent(m: EntityManager, orgId: string, callId: string) {
-    const [row] = await returningRows<{ session_id: string; agent_id: string }>(
-      m,
-      `WITH candidate AS (
-         SELECT s.id FROM agent_sessions s JOIN agent_presence p ON p.session_id = s.id
-         WHERE s.org_id = $1 AND s.logout_at IS NULL AND s.status = 'available' AND s.pending_status IS NULL
-           AND p.device_connected AND p.last_heartbeat > now() - make_interval(secs => $2)
-           AND s.active_calls < s.capacity AND s.ready_at <= now()
-           AND (s.offer_cooldown_until IS NULL OR s.offer_cooldown_until <= now())
-         ORDER BY s.idle_since, s.id LIMIT 1 FOR UPDATE OF s SKIP LOCKED)
-       UPDATE agent_sessions s SET active_calls = s.active_calls + 1, current_call_id = coalesce(s.current_call_id, $3)
-       FROM candidate c WHERE s.id = c.id RETURNING s.id AS session_id, s.agent_id`,
-      [orgId, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS'), callId],
-    );
-    return row ? { sessionId: row.session_id, agentId: row.agent_id } : null;
+  /**
+   * The atomic claim: the longest-idle routable session of the org, or null when none is free.
+   * SKIP LOCKED passes over a session another transaction is claiming right now; when that is
+   * the only reason nothing was found (a plain read still sees a routable session), the other
+   * claim is about to commit and may leave capacity: the claim is tried again shortly, so a
+   * burst of concurrent calls never queues one while an agent still has room.
+   */
+  private async claimAgent(m: EntityManager, orgId: string) {
+    for (let attempt = 0; ; attempt++) {
+      const [row] = await returningRows<{ session_id: string; agent_id: string }>(
+        m,
+        `WITH candidate AS (
+           SELECT s.id FROM agent_sessions s JOIN agent_presence p ON p.session_id = s.id
+           WHERE ${CANDIDATE} ORDER BY s.idle_since, s.id LIMIT 1 FOR UPDATE OF s SKIP LOCKED)
+         UPDATE agent_sessions s SET active_calls = s.active_calls + 1
+         FROM candidate c WHERE s.id = c.id RETURNING s.id AS session_id, s.agent_id`,
+        [orgId, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS')],
+      );
+      if (row) return { sessionId: row.session_id, agentId: row.agent_id };
+      if (attempt >= CONTENDED_CLAIM_RETRIES) return null;
+      const [busy] = (await m.query(
+        `SELECT EXISTS (SELECT 1 FROM agent_sessions s JOIN agent_presence p ON p.session_id = s.id
+                        WHERE ${CANDIDATE}) AS contended`,
+        [orgId, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS')],
+      )) as { contended: boolean }[];
+      if (!busy.contended) return null;
+      await new Promise((r) => setTimeout(r, 5 + attempt * 5));
+    }
   }
 
   /**
