@@ -12,13 +12,21 @@ import { CoreModule } from '../libs/core';
 import { AuthModule } from '../libs/auth';
 import { CryptoModule } from '../libs/crypto';
 import { AuditModule } from './audit/audit.module';
+import { IncidentsModule } from './incidents/incidents.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PayrollModule } from './payroll/payroll.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** Feature modules, in the order they are composed. */
-export const FEATURE_MODULES: Type[] = [OrgsModule, AuditModule, PayrollModule, SessionsModule, WebhooksModule];
+export const FEATURE_MODULES: Type[] = [
+  OrgsModule,
+  AuditModule,
+  PayrollModule,
+  SessionsModule,
+  WebhooksModule,
+  IncidentsModule,
+];
 
 /**
  * The one module graph for every role. The role is an injected token; libraries read it to

@@ -39,6 +39,11 @@ async function serve(config: AppConfig, role: Exclude<AppRole, 'task'>): Promise
   } catch (err) {
     // The embedded server is detached from this process: never leave it orphaned.
     await db.stop();
+    // A setting a feature checks when it starts (e.g. INCIDENT_THRESHOLDS names a signal).
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
     throw err;
   }
 }

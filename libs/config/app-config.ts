@@ -4,7 +4,9 @@ import {
   parseDurationList,
   parseEnum,
   parseHttpUrl,
+  isChatWebhookUrl,
   parseInteger,
+  parseJsonObject,
   parseOrigins,
   parsePostgresUrl,
   parseSecret,
@@ -341,6 +343,41 @@ export const ENV_SPEC = {
     default: '300',
     parse: parseInteger(1, 3600),
   }),
+  HEALTH_SAMPLE_SECONDS: spec({
+    description:
+      'How often each process records its health samples, and the workers evaluate the incident rules (once per tick across replicas).',
+    default: '15',
+    parse: parseInteger(1, 3600),
+  }),
+  HEALTH_DISK_PATH: spec({
+    description: 'Where disk_used_percent is measured (statfs); default: DATA_DIR.',
+    parse: (raw) => raw,
+  }),
+  INCIDENT_THRESHOLDS: spec({
+    description:
+      'Overrides of the incident rules, as JSON: {"<signal>": {"warning", "critical", "for_seconds", "keep_firing_for_seconds"}}. GET /api/ops/rules shows the rules in force.',
+    default: '{}',
+    parse: parseJsonObject,
+  }),
+  OPS_ALERT_WEBHOOK_URLS: spec({
+    description:
+      'Comma-separated operator alert channels: Slack or Discord incoming-webhook URLs get a chat message, any other URL a Standard Webhooks body signed with OPS_ALERT_WEBHOOK_SECRET.',
+    default: '',
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean)
+        .map(parseHttpUrl),
+  }),
+  OPS_ALERT_WEBHOOK_SECRET: spec({
+    description: 'whsec_ secret that signs operator alerts to non-chat URLs (generate one; never commit it).',
+    parse: (raw) => {
+      if (!/^whsec_[A-Za-z0-9+/=]{32,}$/.test(raw))
+        throw new Error('must be whsec_ followed by base64 of a random key');
+      return raw;
+    },
+  }),
   QUEUE_POLL_INTERVAL_SECONDS: spec({
     description: 'pg-boss fetch interval of queue workers.',
     default: '1',
@@ -360,6 +397,8 @@ type OptionalName =
   | 'DATABASE_ADMIN_URL'
   | 'DATABASE_SYSTEM_URL'
   | 'JWT_SECRET'
+  | 'HEALTH_DISK_PATH'
+  | 'OPS_ALERT_WEBHOOK_SECRET'
   | 'JWT_JWKS_URL'
   | 'JWT_ISSUER'
   | 'JWT_AUDIENCE'
@@ -421,6 +460,12 @@ export class AppConfig {
         'DATABASE_SYSTEM_URL: required when DATABASE_URL is set (an external PostgreSQL): the login of the system ' +
           'role (member of calmops_system, with BYPASSRLS) runs cross-tenant work and owns the queue schema, so it ' +
           'needs GRANT CREATE ON DATABASE <database> (see docker/postgres-init.sql)',
+      );
+    }
+    const alertUrls = (values.OPS_ALERT_WEBHOOK_URLS as string[] | undefined) ?? [];
+    if (alertUrls.some((u) => !isChatWebhookUrl(u)) && !values.OPS_ALERT_WEBHOOK_SECRET) {
+      problems.push(
+        'OPS_ALERT_WEBHOOK_SECRET: required when OPS_ALERT_WEBHOOK_URLS names a URL that is not Slack or Discord',
       );
     }
     if (production && values.CORS_ORIGINS === '*') {

@@ -133,3 +133,24 @@ export function parseDurationList(raw: string): number[] {
     return Number(m[1]) * DURATION_UNITS[m[2]];
   });
 }
+
+/** A JSON object (its shape is checked by whoever reads it). */
+export function parseJsonObject(raw: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error('must be a JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/** Slack and Discord incoming webhooks take a chat message, not a signed event. */
+export function isChatWebhookUrl(url: string): boolean {
+  const { hostname, pathname } = new URL(url);
+  return (
+    hostname === 'hooks.slack.com' ||
+    ((hostname === 'discord.com' || hostname === 'discordapp.com') && pathname.startsWith('/api/webhooks/'))
+  );
+}

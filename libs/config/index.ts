@@ -3,3 +3,4 @@ export * from './app-role';
 export * from './config.module';
 export * from './app-version';
 export * from './keyring';
+export { isChatWebhookUrl } from './env-parsers';

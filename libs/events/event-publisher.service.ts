@@ -28,4 +28,19 @@ export class EventPublisher {
     )) as { id: string }[];
     return rows[0].id;
   }
+
+  /** The same event type to many orgs, each with its own data, in one statement. Returns how many. */
+  async publishMany(
+    manager: EntityManager,
+    type: string,
+    events: readonly { orgId: string; data: Record<string, unknown> }[],
+  ): Promise<number> {
+    if (!events.length) return 0;
+    await manager.query(
+      `INSERT INTO domain_events (org_id, type, data)
+       SELECT x.org_id, $1, x.data FROM jsonb_to_recordset($2::jsonb) AS x(org_id uuid, data jsonb)`,
+      [type, JSON.stringify(events.map((e) => ({ org_id: e.orgId, data: e.data })))],
+    );
+    return events.length;
+  }
 }

@@ -9,5 +9,11 @@ import { PayrollRunsModule } from './runs/payroll-runs.module';
  */
 @Module({
   imports: [PayrollRecordsModule, PayrollRunsModule],
+  exports: [PayrollRecordsModule, PayrollRunsModule],
 })
 export class PayrollModule {}
+
+export { PayrollDispatchControl } from './runs/dispatch-control';
+export { PayrollSignals } from './runs/payroll-signals';
+export type { OrgValue } from './runs/payroll-signals';
+export { UploadOutcomes } from './records/upload-outcomes';

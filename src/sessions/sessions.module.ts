@@ -9,6 +9,7 @@ import { SessionWake } from './jobs/session-wake.service';
 import { SessionMaintenanceController } from './session-maintenance.controller';
 import { SessionMaintenanceTasks } from './session-maintenance.tasks';
 import { SessionReadiness } from './session-readiness.service';
+import { SessionSignals } from './session-signals';
 import { SessionSweeper } from './session-sweeper.service';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
@@ -29,6 +30,10 @@ import { TelephonyEventsSubscriber } from './telephony-events.subscriber';
     SessionReadiness,
     SessionMaintenanceTasks,
     TelephonyEventsSubscriber,
+    SessionSignals,
   ],
+  exports: [SessionSignals],
 })
 export class SessionsModule {}
+
+export { SessionSignals } from './session-signals';

@@ -7,6 +7,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'call.completed',
   'webhook.endpoint.disabled',
   'webhook.test',
+  'incident.opened',
+  'incident.updated',
+  'incident.resolved',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -22,6 +25,9 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   'call.completed': 'A call ended.',
   'webhook.endpoint.disabled': 'A webhook endpoint was disabled after failing for too long.',
   'webhook.test': 'A test event sent on request (POST /api/webhooks/endpoints/{id}/test) to one endpoint only.',
+  'incident.opened': 'An incident that affects your org was opened (title, severity, affected features).',
+  'incident.updated': 'An incident that affects your org changed (status or severity).',
+  'incident.resolved': 'An incident that affected your org was resolved.',
 };
 
 export function isWebhookEventType(type: string): type is WebhookEventType {

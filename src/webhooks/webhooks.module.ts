@@ -10,6 +10,7 @@ import { DeliverWebhookJob } from './jobs/deliver-webhook.job';
 import { EndpointsController } from './endpoints.controller';
 import { EndpointsService } from './endpoints.service';
 import { WebhookSecrets } from './webhook-secrets';
+import { WebhookSignals } from './webhook-signals';
 import { InboundController } from './inbound.controller';
 import { InboundService } from './inbound.service';
 import { ProcessInboundJob } from './jobs/process-inbound.job';
@@ -34,6 +35,13 @@ import { WebhooksRetention } from './webhooks-retention.service';
     DeliveryWorker,
     EndpointBreaker,
     DeliverWebhookJob,
+    WebhookSignals,
   ],
+  exports: [WebhookSignals],
 })
 export class WebhooksModule {}
+
+export { WebhookSignals } from './webhook-signals';
+export { slackText, webhookRequest } from './standard-webhooks';
+export { postJson } from './outbound-http';
+export { nextAttempt } from './delivery-schedule';

@@ -67,6 +67,9 @@ describe('webhook endpoints', () => {
       'call.completed',
       'webhook.endpoint.disabled',
       'webhook.test',
+      'incident.opened',
+      'incident.updated',
+      'incident.resolved',
     ]);
   });
 

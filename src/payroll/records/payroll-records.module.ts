@@ -5,10 +5,12 @@ import { DriversController } from './drivers.controller';
 import { DriversService } from './drivers.service';
 import { TicketsController } from './tickets.controller';
 import { TicketsService } from './tickets.service';
+import { UploadOutcomes } from './upload-outcomes';
 
 /** Payroll's input records: drivers, haul tickets (JSON and CSV) and deductions. */
 @Module({
   controllers: [DriversController, TicketsController, DeductionsController],
-  providers: [DriversService, TicketsService, DeductionsService],
+  providers: [DriversService, TicketsService, DeductionsService, UploadOutcomes],
+  exports: [UploadOutcomes],
 })
 export class PayrollRecordsModule {}

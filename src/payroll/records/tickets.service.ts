@@ -5,6 +5,7 @@ import { auditActor, Principal } from '../../../libs/auth';
 import { TenantContext } from '../../../libs/database';
 import { decodeCursor, encodeCursor, FieldError, ProblemException } from '../../../libs/http';
 import { MetricsService } from '../../../libs/observability';
+import { UploadOutcomes } from './upload-outcomes';
 import {
   checkTicketRow,
   MAX_TICKETS_PER_UPLOAD,
@@ -73,6 +74,7 @@ export class TicketsService {
   constructor(
     private readonly tenant: TenantContext,
     private readonly audit: AuditService,
+    private readonly outcomes: UploadOutcomes,
     metrics: MetricsService,
   ) {
     this.uploads = metrics.counter(
@@ -193,7 +195,11 @@ export class TicketsService {
       data: { count: ids.length, source, first_ticket_id: ids[0], last_ticket_id: ids[ids.length - 1] },
       requestId,
     });
-    this.tenant.onCommit(() => this.uploads.inc({ result: 'accepted', source }));
+    const orgId = this.tenant.orgId;
+    this.tenant.onCommit(() => {
+      this.uploads.inc({ result: 'accepted', source });
+      this.outcomes.record(orgId, 'accepted');
+    });
     return ids;
   }
 
@@ -215,6 +221,7 @@ export class TicketsService {
 
   private reject(source: Source, errors: RowError[], invalidRows?: number, totalRows?: number): never {
     this.uploads.inc({ result: 'rejected', source });
+    this.outcomes.record(this.tenant.orgId, 'rejected');
     const listed = errors.slice(0, MAX_LISTED_ERRORS);
     const detail =
       invalidRows === undefined

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { PayrollDispatchControl } from './dispatch-control';
 import { PayrollHealthGates } from './health-gates.service';
+import { PayrollSignals } from './payroll-signals';
 import { RunDispatcher } from './jobs/run-dispatcher.service';
 import { PayrollAdminController } from './payroll-admin.controller';
 import { PayrollCalculator } from './payroll-calculator.service';
@@ -19,9 +21,12 @@ import { StatementsService } from './statements.service';
     StatementsService,
     PayrollCalculator,
     PayrollHealthGates,
+    PayrollDispatchControl,
+    PayrollSignals,
     RunExecutor,
     RunFinalizer,
     RunDispatcher,
   ],
+  exports: [PayrollDispatchControl, PayrollSignals],
 })
 export class PayrollRunsModule {}

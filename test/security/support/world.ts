@@ -19,6 +19,8 @@ export const SECURITY_ENV = {
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
   CALL_OFFER_TIMEOUT_SECONDS: '600',
   PAYROLL_POLL_INTERVAL_MS: '100',
+  // No background evaluation in the attacked api process (its incidents would change org data).
+  HEALTH_SAMPLE_SECONDS: '3600',
 };
 
 /** An org holding data in every feature; `ids` maps a path template to one of its objects. */
@@ -66,6 +68,8 @@ async function seedOrg(t: TestHttpApp, org: TestOrg, tag: string): Promise<Seede
   const session = await post('/api/sessions/login', { agent_id: agent.id, device_connected: true });
   const call = await post('/api/calls/inbound', { from: '+15550001234', external_id: `call-${tag}` });
   const endpoint = await post('/api/webhooks/endpoints', { url: 'http://127.0.0.1:9/hook', event_types: ['*'] });
+  // A delivery of its own: the events above may have been relayed before the endpoint existed.
+  await post(`/api/webhooks/endpoints/${endpoint.id}/test`, {}, 202);
   const delivery = await waitFor(async () => {
     const res = await t.http().get('/api/webhooks/deliveries?limit=1').set(org.headers);
     return (res.body.items as { id: string }[] | undefined)?.[0];
@@ -134,6 +138,19 @@ export async function createSecurityWorld(): Promise<SecurityWorld> {
   try {
     a = await seedOrg(seeding, await createTestOrg(seeding.app, 'Security Org A', 'pro'), 'a');
     b = await seedOrg(seeding, await createTestOrg(seeding.app, 'Security Org B', 'pro'), 'b');
+    // An incident declared for each org: a tenant sees only the one that affects it.
+    const seedKey = await seeding.app
+      .get(DatabaseService)
+      .system.transaction((m) => seeding.app.get(ApiKeysService).insertPlatformKey(m, 'security seeds', 'test'));
+    for (const org of [a, b]) {
+      const incident = await seeding
+        .http()
+        .post('/api/ops/incidents')
+        .set({ 'X-API-Key': seedKey })
+        .send({ title: `Incident of ${org.id}`, severity: 'SEV3', category: 'availability', org_ids: [org.id] })
+        .expect(201);
+      org.ids['/api/incidents/{id}'] = (incident.body as { id: string }).id;
+    }
   } finally {
     await seeding.close();
   }

@@ -4,6 +4,7 @@ import type { AppRole } from '../../../../libs/config';
 import { DatabaseService, WakeLoop } from '../../../../libs/database';
 import { LifecycleService } from '../../../../libs/core';
 import { MetricsService } from '../../../../libs/observability';
+import { PayrollDispatchControl } from '../dispatch-control';
 import { PayrollHealthGates } from '../health-gates.service';
 import { releaseStaleSlots } from '../payroll-slots';
 import { RunExecutor } from '../run-executor.service';
@@ -32,6 +33,7 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
     private readonly db: DatabaseService,
     private readonly executor: RunExecutor,
     private readonly gates: PayrollHealthGates,
+    private readonly control: PayrollDispatchControl,
     private readonly lifecycle: LifecycleService,
     private readonly config: AppConfig,
     @Inject(APP_ROLE) private readonly role: AppRole,
@@ -70,7 +72,10 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
     if (!this.db.connected || this.lifecycle.shuttingDown) return;
     this.passes.inc();
     await this.recoverExpiredLeases();
-    const blocked = await this.gates.blockedBecause();
+    const controls = await this.control.current();
+    const blocked =
+      (await this.gates.blockedBecause()) ??
+      (controls.pausedFor ? `incident: dispatch paused (${controls.pausedFor})` : null);
     await this.db.system.query(
       `UPDATE payroll_control SET gate_reason = $1, gate_checked_at = now() WHERE id = 1 AND gate_reason IS DISTINCT FROM $1`,
       [blocked],
@@ -80,8 +85,9 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
       paused: boolean;
     }[];
     if (control?.paused) return;
+    const cap = Math.min(this.config.get('PAYROLL_MAX_CONCURRENT'), controls.concurrencyLimit ?? Infinity);
     for (;;) {
-      const claimed = await this.claim();
+      const claimed = await this.claim(cap);
       if (!claimed) return;
       const done = this.executor.execute(claimed.id, claimed.org_id, this.lifecycle.instanceId).finally(() => {
         this.active.delete(claimed.id);
@@ -118,13 +124,20 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
-  private async claim(): Promise<Claimed | null> {
+  /**
+   * A slot, then a run. Only the first `cap` slots count, and only while fewer than `cap` runs
+   * hold one: a lower cap (an incident's concurrency limit) lets the runs in flight finish and
+   * starts none beyond it.
+   */
+  private async claim(cap: number): Promise<Claimed | null> {
     const lease = this.config.get('PAYROLL_LEASE_SECONDS');
     try {
       return await this.db.system.transaction(async (m) => {
         const [slot] = (await m.query(
-          `SELECT slot_no FROM payroll_slots WHERE slot_no <= $1 AND run_id IS NULL ORDER BY slot_no LIMIT 1 FOR UPDATE SKIP LOCKED`,
-          [this.config.get('PAYROLL_MAX_CONCURRENT')],
+          `SELECT slot_no FROM payroll_slots WHERE slot_no <= $1 AND run_id IS NULL
+             AND (SELECT count(*) FROM payroll_slots WHERE run_id IS NOT NULL) < $1
+           ORDER BY slot_no LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [cap],
         )) as { slot_no: number }[];
         if (!slot) return null;
         const [run] = (await m.query(
