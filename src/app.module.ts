@@ -12,6 +12,7 @@ import { CoreModule } from '../libs/core';
 import { AuthModule } from '../libs/auth';
 import { CryptoModule } from '../libs/crypto';
 import { AuditModule } from './audit/audit.module';
+import { AgentsModule } from './agents/agents.module';
 import { IncidentsModule } from './incidents/incidents.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PayrollModule } from './payroll/payroll.module';
@@ -26,6 +27,7 @@ export const FEATURE_MODULES: Type[] = [
   SessionsModule,
   WebhooksModule,
   IncidentsModule,
+  AgentsModule,
 ];
 
 /**

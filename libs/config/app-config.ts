@@ -359,6 +359,12 @@ export const ENV_SPEC = {
     default: '{}',
     parse: parseJsonObject,
   }),
+  APPROVAL_TTL_HOURS: spec({
+    description:
+      'How long an assistant agent’s drafted action waits for a human decision before it expires (and is escalated).',
+    default: '72',
+    parse: parseInteger(1, 8760),
+  }),
   OPS_ALERT_WEBHOOK_URLS: spec({
     description:
       'Comma-separated operator alert channels: Slack or Discord incoming-webhook URLs get a chat message, any other URL a Standard Webhooks body signed with OPS_ALERT_WEBHOOK_SECRET.',

@@ -15,6 +15,7 @@ import { IncidentsController } from './incidents.controller';
 import { OpsHealthController } from './ops-health.controller';
 import { OpsIncidentsController } from './ops-incidents.controller';
 import { OpsIncidentsService } from './ops-incidents.service';
+import { OrgIncidents } from './org-incidents';
 import { PostmortemService } from './postmortem.service';
 import { RuleStatsService } from './rule-stats';
 import { HealthView } from './signals/health-view';
@@ -47,6 +48,11 @@ import { SignalReadings } from './signals/signal-readings';
     PostmortemService,
     RuleStatsService,
     IncidentsRetention,
+    OrgIncidents,
   ],
+  exports: [OrgIncidents],
 })
 export class IncidentsModule {}
+
+export { OrgIncidents } from './org-incidents';
+export type { CustomerIncidentDto } from './dto/incident.dto';

@@ -17,3 +17,5 @@ export { PayrollDispatchControl } from './runs/dispatch-control';
 export { PayrollSignals } from './runs/payroll-signals';
 export type { OrgValue } from './runs/payroll-signals';
 export { UploadOutcomes } from './records/upload-outcomes';
+export { PayrollDiagnostics } from './runs/payroll-diagnostics';
+export type { FlaggedLineEvidence, RunEvidence, ShortfallEvidence } from './runs/payroll-diagnostics';

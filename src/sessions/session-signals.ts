@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../libs/config';
-import { DatabaseService } from '../../libs/database';
-import { routableSql } from './presence';
+import { DatabaseService, TenantContext } from '../../libs/database';
+import { presenceSql, routableSql } from './presence';
 import { SessionSweeper } from './session-sweeper.service';
 import type { SweepCounts } from './stuck-states';
 
@@ -21,7 +21,36 @@ export class SessionSignals {
     private readonly db: DatabaseService,
     private readonly sweeper: SessionSweeper,
     private readonly config: AppConfig,
+    private readonly tenant: TenantContext,
   ) {}
+
+  /**
+   * The call center of the current org as the router sees it (tenant transaction): queued calls
+   * and the oldest wait, sessions logged in by status, routable ones, free capacity, stale or
+   * disconnected devices, and sessions in wrap-up or missed-offer cooldown.
+   */
+  async callCenterState(): Promise<Record<string, number | null>> {
+    const window = this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS');
+    const [row] = (await this.tenant.manager.query(
+      `SELECT
+         (SELECT count(*)::int FROM calls WHERE status = 'queued') AS queued_calls,
+         (SELECT extract(epoch FROM now() - min(queued_at))::float8 FROM calls WHERE status = 'queued') AS oldest_queued_seconds,
+         (SELECT count(*)::int FROM calls WHERE status = 'ringing') AS ringing_calls,
+         count(*) FILTER (WHERE s.logout_at IS NULL)::int AS logged_in,
+         count(*) FILTER (WHERE s.logout_at IS NULL AND s.status = 'available')::int AS available,
+         count(*) FILTER (WHERE s.logout_at IS NULL AND s.status <> 'available')::int AS not_available,
+         count(*) FILTER (WHERE ${routableSql('$1')})::int AS routable,
+         coalesce(sum(s.capacity - s.active_calls) FILTER (WHERE ${routableSql('$1')}), 0)::int AS free_capacity,
+         count(*) FILTER (WHERE s.logout_at IS NULL AND ${presenceSql('$1')} = 'stale')::int AS stale_heartbeat,
+         count(*) FILTER (WHERE s.logout_at IS NULL AND ${presenceSql('$1')} = 'disconnected')::int AS device_disconnected,
+         count(*) FILTER (WHERE s.logout_at IS NULL AND s.ready_at > now())::int AS in_wrap_up,
+         count(*) FILTER (WHERE s.logout_at IS NULL AND s.offer_cooldown_until > now())::int AS in_offer_cooldown,
+         count(*) FILTER (WHERE s.logout_at IS NULL AND s.active_calls >= s.capacity)::int AS at_capacity
+       FROM agent_sessions s LEFT JOIN agent_presence p ON p.session_id = s.id`,
+      [window],
+    )) as Record<string, number | null>[];
+    return { ...row, routable_heartbeat_seconds: window };
+  }
 
   /** Queued calls of each org in which no agent is routable (the router's own rule). */
   async callsWaitingWithoutAgents(): Promise<OrgValue[]> {

@@ -10,6 +10,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'incident.opened',
   'incident.updated',
   'incident.resolved',
+  'support_ticket.created',
+  'agent.escalated',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -28,6 +30,10 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   'incident.opened': 'An incident that affects your org was opened (title, severity, affected features).',
   'incident.updated': 'An incident that affects your org changed (status or severity).',
   'incident.resolved': 'An incident that affected your org was resolved.',
+  'support_ticket.created':
+    'A support ticket drafted by an assistant agent was approved and created (subject, priority, run and ticket references).',
+  'agent.escalated':
+    'An assistant agent handed a question or an action to a person (no agent, low confidence, a denial, an expired approval).',
 };
 
 export function isWebhookEventType(type: string): type is WebhookEventType {

@@ -38,6 +38,31 @@ export class WebhookSignals {
     return rows.map((r) => ({ orgId: r.org_id, value: Number(r.value) }));
   }
 
+  /**
+   * Health of the current org's endpoints (tenant transaction), one or all: breaker, failing
+   * since, last success, the last day's attempts by status code and error class, and deliveries
+   * waiting for a retry with the next one's time.
+   */
+  async endpointHealth(endpointId?: string): Promise<Record<string, unknown>[]> {
+    return (await this.tenant.manager.query(
+      `SELECT e.id, e.url, e.enabled, e.disabled_reason, e.breaker_state, e.breaker_failures, e.breaker_opened_at,
+              e.failing_since, e.last_success_at,
+              (SELECT coalesce(jsonb_object_agg(k, n), '{}') FROM (
+                 SELECT coalesce(l.status_code::text, l.error_class, 'no response') AS k, count(*)::int AS n
+                 FROM webhook_delivery_log l JOIN webhook_deliveries d ON d.id = l.delivery_id
+                 WHERE d.endpoint_id = e.id AND l.at > now() - interval '24 hours' GROUP BY 1) x) AS attempts_24h,
+              (SELECT count(*)::int FROM webhook_deliveries d
+               WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'deferred') AND d.attempts > 0) AS waiting_retry,
+              (SELECT min(d.next_attempt_at) FROM webhook_deliveries d
+               WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'deferred')) AS next_attempt_at,
+              (SELECT count(*)::int FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed') AS gave_up
+       FROM webhook_endpoints e
+       WHERE e.deleted_at IS NULL AND ($1::uuid IS NULL OR e.id = $1::uuid)
+       ORDER BY e.failing_since NULLS LAST, e.created_at, e.id LIMIT 50`,
+      [endpointId ?? null],
+    )) as Record<string, unknown>[];
+  }
+
   /** Endpoints of an org whose deliveries have been failing, worst first. */
   async failingEndpoints(orgId: string): Promise<{ id: string; failing_since: Date }[]> {
     return this.tenant.run(

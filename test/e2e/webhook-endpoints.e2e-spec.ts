@@ -70,6 +70,8 @@ describe('webhook endpoints', () => {
       'incident.opened',
       'incident.updated',
       'incident.resolved',
+      'support_ticket.created',
+      'agent.escalated',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PayrollDispatchControl } from './dispatch-control';
+import { PayrollDiagnostics } from './payroll-diagnostics';
 import { PayrollHealthGates } from './health-gates.service';
 import { PayrollSignals } from './payroll-signals';
 import { RunDispatcher } from './jobs/run-dispatcher.service';
@@ -23,10 +24,11 @@ import { StatementsService } from './statements.service';
     PayrollHealthGates,
     PayrollDispatchControl,
     PayrollSignals,
+    PayrollDiagnostics,
     RunExecutor,
     RunFinalizer,
     RunDispatcher,
   ],
-  exports: [PayrollDispatchControl, PayrollSignals],
+  exports: [PayrollDispatchControl, PayrollSignals, PayrollDiagnostics],
 })
 export class PayrollRunsModule {}

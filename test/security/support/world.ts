@@ -1,3 +1,4 @@
+import { argumentsHash } from '../../../src/agents/approval-hash';
 import { ApiKeysService } from '../../../src/orgs/api-keys.service';
 import { DatabaseService } from '../../../libs/database';
 import {
@@ -76,6 +77,20 @@ async function seedOrg(t: TestHttpApp, org: TestOrg, tag: string): Promise<Seede
   }, 180_000);
   const source = await post('/api/webhooks/sources', { provider: 'standard', name: `in-${tag}` });
   const key = await post('/api/api-keys', { name: `extra ${tag}`, scopes: ['keys:read'] });
+  const conversation = await post(
+    '/api/agents/ask',
+    { message: 'Why are lines held?', context: { payroll_run_id: run.job_id } },
+    200,
+  );
+  // A pending approval of a drafted action, requested by someone else than the org's key.
+  const args = { subject: `Seeded ${tag}`, body: 'seed', priority: 'low', payroll_run_id: run.job_id, ticket_ids: [] };
+  const [approval] = (await t.app.get(DatabaseService).system.query(
+    `INSERT INTO approval_requests (org_id, conversation_id, agent, tool, tool_version, arguments, arguments_hash, summary,
+                                    requested_by_type, requested_by, expires_at)
+     VALUES ($1, $2, 'resolution', 'support.create_ticket', 1, $3, $4, 'seeded', 'system', 'security-seed',
+             now() + interval '1 day') RETURNING id`,
+    [org.id, conversation.conversation_id, JSON.stringify(args), argumentsHash('support.create_ticket', 1, args)],
+  )) as { id: string }[];
   return {
     ...org,
     ids: {
@@ -89,6 +104,8 @@ async function seedOrg(t: TestHttpApp, org: TestOrg, tag: string): Promise<Seede
       '/api/webhooks/sources/{source_id}': source.id,
       '/api/webhooks/inbound/{source_id}': source.id,
       '/api/api-keys/{id}': key.id,
+      '/api/agents/conversations/{id}': conversation.conversation_id,
+      '/api/approvals/{id}': approval.id,
     },
   };
 }

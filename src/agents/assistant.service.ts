@@ -1,0 +1,330 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../../libs/audit';
+import { auditActor } from '../../libs/auth';
+import type { Principal } from '../../libs/auth';
+import { AppConfig } from '../../libs/config';
+import { TenantContext } from '../../libs/database';
+import { EventPublisher } from '../../libs/events';
+import { ProblemException } from '../../libs/http';
+import { argumentsHash } from './approval-hash';
+import type { AskDto, AskResultDto, ProposalDto } from './dto/agents.dto';
+import { Escalation } from './entities/escalation.entity';
+import type { EscalationReason } from './entities/escalation.entity';
+import { agentByKey } from './registry/agent-registry';
+import type { AgentDefinition } from './registry/agent-registry';
+import { routeByRules } from './routing/intent-router';
+import type { RouteDecision } from './routing/intent-router';
+import { missingScopes } from './routing/permission-gate';
+import { LOW_CONFIDENCE, RULES_AGENTS } from './rules-agents';
+import type { AgentAnswer, Proposal } from './rules-agents';
+import { toolByName } from './tools/tool-catalog';
+import { ToolRunner } from './tools/tool-runner.service';
+
+interface CallRecord {
+  tool: string;
+  version: number;
+  input: Record<string, unknown>;
+  output: Record<string, unknown> | null;
+  outcome: 'ok' | 'denied' | 'failed';
+  error: string | null;
+  durationMs: number;
+}
+
+/** A tool the gate refused: the scopes the caller, the agent or both lack. */
+class GateDenied extends Error {
+  constructor(
+    readonly tool: string,
+    readonly missing: string[],
+  ) {
+    super(`missing scope(s) ${missing.join(', ')} for tool ${tool}`);
+  }
+}
+
+/**
+ * `POST /api/agents/ask`: routes the question, runs the agent with its tools behind the
+ * permission gate, stores the conversation with every tool call, turns drafted actions into
+ * approval requests, and hands what it cannot answer to a human. Everything is audited.
+ */
+@Injectable()
+export class AssistantService {
+  constructor(
+    private readonly tenant: TenantContext,
+    private readonly tools: ToolRunner,
+    private readonly audit: AuditService,
+    private readonly events: EventPublisher,
+    private readonly config: AppConfig,
+  ) {}
+
+  async ask(principal: Principal, dto: AskDto, requestId?: string): Promise<AskResultDto> {
+    const decision: RouteDecision =
+      dto.agent && dto.agent !== 'triage'
+        ? { agent: dto.agent, rule: 'requested', confidence: 1 }
+        : routeByRules({ message: dto.message, context: dto.context });
+    const actor = auditActor(principal);
+    const calls: CallRecord[] = [];
+    let answer: AgentAnswer;
+    let agent: AgentDefinition | undefined;
+    if (!decision.agent) {
+      answer = {
+        answer: 'No assistant agent handles this question; it was handed to a person (see the escalation).',
+        evidence: [],
+        proposals: [],
+        confidence: 0,
+      };
+    } else {
+      agent = agentByKey(decision.agent)!;
+      const call = this.caller(principal, agent, calls);
+      try {
+        answer = await RULES_AGENTS[decision.agent]({ message: dto.message, context: dto.context }, call);
+      } catch (err) {
+        if (err instanceof GateDenied) await this.recordDenial(principal, dto, decision, calls, err, requestId);
+        throw err instanceof GateDenied
+          ? new ProblemException(
+              403,
+              `The ${decision.agent} agent may not do this for you: missing scope ${err.missing.join(', ')}.`,
+              {
+                missing_scopes: err.missing,
+                tool: err.tool,
+              },
+            )
+          : err;
+      }
+    }
+    const conversation = await this.saveConversation(principal, dto, decision, answer, calls);
+    await this.record(actor, 'agents.routed', conversation, requestId, { agent: decision.agent, rule: decision.rule });
+    for (const c of calls) {
+      await this.record(actor, 'agents.tool.called', conversation, requestId, {
+        tool: c.tool,
+        version: c.version,
+        outcome: c.outcome,
+        duration_ms: c.durationMs,
+      });
+    }
+    const proposals: ProposalDto[] = [];
+    for (const p of answer.proposals) proposals.push(await this.propose(principal, agent!, conversation, p, requestId));
+    let escalationId: string | null = null;
+    if (!decision.agent)
+      escalationId = await this.escalate(conversation, 'no_agent', `no rule matched: "${dto.message.slice(0, 200)}"`);
+    else if (answer.confidence < LOW_CONFIDENCE) {
+      escalationId = await this.escalate(
+        conversation,
+        'low_confidence',
+        `confidence ${answer.confidence}: ${answer.answer}`,
+      );
+    }
+    return {
+      conversation_id: conversation,
+      agent: decision.agent ?? 'triage',
+      routed_by: decision.rule,
+      answer: answer.answer,
+      evidence: answer.evidence,
+      proposals,
+      confidence: answer.confidence,
+      provider: 'rules',
+      escalation_id: escalationId,
+    };
+  }
+
+  /** The gate, then the tool: caller ∩ agent ∩ tool, and the agent must list the tool. */
+  private caller(principal: Principal, agent: AgentDefinition, calls: CallRecord[]) {
+    return async (name: string, input: Record<string, unknown>) => {
+      const tool = toolByName(name)!;
+      const missing: string[] = agent.tools.includes(name)
+        ? missingScopes(principal.scopes, agent.scopes, tool.scopes)
+        : [`(${name} is not a tool of the ${agent.key} agent)`];
+      const started = process.hrtime.bigint();
+      const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
+      if (missing.length) {
+        calls.push({
+          tool: name,
+          version: tool.version,
+          input,
+          output: null,
+          outcome: 'denied',
+          error: `missing ${missing.join(', ')}`,
+          durationMs: 0,
+        });
+        throw new GateDenied(name, missing);
+      }
+      try {
+        const output = await this.tools.run(name, input);
+        calls.push({ tool: name, version: tool.version, input, output, outcome: 'ok', error: null, durationMs: ms() });
+        return output;
+      } catch (err) {
+        calls.push({
+          tool: name,
+          version: tool.version,
+          input,
+          output: null,
+          outcome: 'failed',
+          error: (err as Error).message,
+          durationMs: ms(),
+        });
+        throw err;
+      }
+    };
+  }
+
+  private async saveConversation(
+    principal: Principal,
+    dto: AskDto,
+    decision: RouteDecision,
+    answer: AgentAnswer,
+    calls: CallRecord[],
+  ): Promise<string> {
+    const m = this.tenant.manager;
+    const actor = auditActor(principal);
+    const [row] = (await m.query(
+      `INSERT INTO agent_conversations (org_id, agent, routed_by, message, context, answer, evidence, confidence, provider,
+                                        requested_by_type, requested_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'rules', $9, $10) RETURNING id`,
+      [
+        this.tenant.orgId,
+        decision.agent ?? 'triage',
+        decision.rule,
+        dto.message,
+        JSON.stringify(dto.context ?? {}),
+        answer.answer,
+        JSON.stringify(answer.evidence),
+        answer.confidence,
+        actor.actorType,
+        actor.actorId,
+      ],
+    )) as { id: string }[];
+    for (const [seq, c] of calls.entries()) {
+      await m.query(
+        `INSERT INTO agent_tool_calls (org_id, conversation_id, seq, tool, tool_version, input, output, outcome, error, duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          this.tenant.orgId,
+          row.id,
+          seq + 1,
+          c.tool,
+          c.version,
+          JSON.stringify(c.input),
+          c.output === null ? null : JSON.stringify(c.output),
+          c.outcome,
+          c.error,
+          c.durationMs,
+        ],
+      );
+    }
+    return row.id;
+  }
+
+  /** A drafted action becomes a pending approval request bound to its frozen arguments. */
+  private async propose(
+    principal: Principal,
+    agent: AgentDefinition,
+    conversationId: string,
+    p: Proposal,
+    requestId?: string,
+  ): Promise<ProposalDto> {
+    const tool = toolByName(p.tool)!;
+    const actor = auditActor(principal);
+    const hash = argumentsHash(tool.name, tool.version, p.arguments);
+    const [row] = (await this.tenant.manager.query(
+      `INSERT INTO approval_requests (org_id, conversation_id, agent, tool, tool_version, arguments, arguments_hash, summary,
+                                      requested_by_type, requested_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(hours => $11))
+       RETURNING id, expires_at`,
+      [
+        this.tenant.orgId,
+        conversationId,
+        agent.key,
+        tool.name,
+        tool.version,
+        JSON.stringify(p.arguments),
+        hash,
+        p.summary,
+        actor.actorType,
+        actor.actorId,
+        this.config.get('APPROVAL_TTL_HOURS'),
+      ],
+    )) as { id: string; expires_at: Date }[];
+    await this.record(actor, 'agents.proposal.created', conversationId, requestId, {
+      approval_id: row.id,
+      tool: tool.name,
+      tool_version: tool.version,
+      arguments_hash: hash,
+    });
+    return {
+      approval_id: row.id,
+      tool: tool.name,
+      tool_version: tool.version,
+      summary: p.summary,
+      arguments: p.arguments,
+      status: 'pending',
+      expires_at: row.expires_at.toISOString(),
+    };
+  }
+
+  /** An escalation row and its `agent.escalated` event, in the current transaction. */
+  async escalate(
+    conversationId: string | null,
+    reason: EscalationReason,
+    detail: string,
+    approvalId?: string,
+  ): Promise<string> {
+    const row = await this.tenant.repo(Escalation).save({
+      orgId: this.tenant.orgId,
+      conversationId,
+      approvalId: approvalId ?? null,
+      reason,
+      detail: detail.slice(0, 2000),
+    });
+    await this.events.publish('agent.escalated', {
+      escalation_id: row.id,
+      reason,
+      conversation_id: conversationId,
+      approval_id: approvalId ?? null,
+    });
+    await this.audit.record({
+      actorType: 'system',
+      actorId: 'agents',
+      action: 'agents.escalated',
+      targetType: 'escalation',
+      targetId: row.id,
+      data: { reason, conversation_id: conversationId, approval_id: approvalId ?? null },
+    });
+    return row.id;
+  }
+
+  /** The request fails with 403, so the denial is kept in a transaction of its own. */
+  private async recordDenial(
+    principal: Principal,
+    dto: AskDto,
+    decision: RouteDecision,
+    calls: CallRecord[],
+    denied: GateDenied,
+    requestId?: string,
+  ): Promise<void> {
+    await this.tenant.run(this.tenant.orgId, async () => {
+      const answer: AgentAnswer = { answer: `Denied: ${denied.message}.`, evidence: [], proposals: [], confidence: 0 };
+      const id = await this.saveConversation(principal, dto, decision, answer, calls);
+      await this.record(auditActor(principal), 'agents.tool.denied', id, requestId, {
+        agent: decision.agent,
+        tool: denied.tool,
+        missing_scopes: denied.missing,
+      });
+      await this.escalate(id, 'policy_denied', denied.message);
+    });
+  }
+
+  private async record(
+    actor: ReturnType<typeof auditActor>,
+    action: string,
+    conversationId: string,
+    requestId: string | undefined,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    await this.audit.record({
+      ...actor,
+      action,
+      targetType: 'agent_conversation',
+      targetId: conversationId,
+      data,
+      requestId,
+    });
+  }
+}
