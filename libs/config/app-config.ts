@@ -1,6 +1,7 @@
 import {
   parseBoolean,
   parseByteSize,
+  parseDecimalString,
   parseDurationList,
   parseEnum,
   parseHttpUrl,
@@ -17,6 +18,7 @@ import { parseKeyring } from './keyring';
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export const LLM_PROVIDERS = ['rules', 'anthropic'] as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -365,6 +367,57 @@ export const ENV_SPEC = {
     default: '72',
     parse: parseInteger(1, 8760),
   }),
+  LLM_PROVIDER: spec({
+    description:
+      'What writes assistant agents’ answers: rules (offline, deterministic) or anthropic (a model behind our retry policy and breaker, falling back to rules).',
+    default: 'rules',
+    parse: parseEnum(LLM_PROVIDERS),
+  }),
+  ANTHROPIC_API_KEY: spec({
+    description: 'API key of the anthropic provider (required with LLM_PROVIDER=anthropic; never commit it).',
+    parse: parseSecret(8),
+  }),
+  ANTHROPIC_MODEL: spec({
+    description: 'Model of the anthropic provider.',
+    default: 'claude-sonnet-4-5',
+    parse: (v) => v,
+  }),
+  ANTHROPIC_BASE_URL: spec({ description: 'Base URL of the Anthropic API (a proxy or gateway).', parse: parseHttpUrl }),
+  LLM_TIMEOUT_MS: spec({
+    description: 'Timeout of one model request.',
+    default: '30000',
+    parse: parseInteger(100, 600000),
+  }),
+  LLM_RETRY_BASE_MS: spec({
+    description: 'First retry delay of model calls; later ones double (1-2-4-8 s at 1000), ±20 % jitter, 4 retries.',
+    default: '1000',
+    parse: parseInteger(1, 60000),
+  }),
+  LLM_RETRY_AFTER_CAP_SECONDS: spec({
+    description: 'The longest retry-after / retry-after-ms from the model API that is honoured.',
+    default: '60',
+    parse: parseInteger(1, 3600),
+  }),
+  LLM_BREAKER_FAILURES: spec({
+    description: 'Consecutive failed model calls that open its breaker (agents then answer with the rules provider).',
+    default: '5',
+    parse: parseInteger(1, 1000),
+  }),
+  LLM_BREAKER_COOLDOWN_SECONDS: spec({
+    description: 'How long the model breaker stays open before one probe.',
+    default: '60',
+    parse: parseInteger(1, 86400),
+  }),
+  LLM_PRICE_INPUT_USD_PER_MTOK: spec({
+    description: 'Price of a million input tokens, for the cost recorded per conversation.',
+    default: '3',
+    parse: parseDecimalString,
+  }),
+  LLM_PRICE_OUTPUT_USD_PER_MTOK: spec({
+    description: 'Price of a million output tokens.',
+    default: '15',
+    parse: parseDecimalString,
+  }),
   OPS_ALERT_WEBHOOK_URLS: spec({
     description:
       'Comma-separated operator alert channels: Slack or Discord incoming-webhook URLs get a chat message, any other URL a Standard Webhooks body signed with OPS_ALERT_WEBHOOK_SECRET.',
@@ -405,6 +458,8 @@ type OptionalName =
   | 'JWT_SECRET'
   | 'HEALTH_DISK_PATH'
   | 'OPS_ALERT_WEBHOOK_SECRET'
+  | 'ANTHROPIC_API_KEY'
+  | 'ANTHROPIC_BASE_URL'
   | 'JWT_JWKS_URL'
   | 'JWT_ISSUER'
   | 'JWT_AUDIENCE'
@@ -479,6 +534,9 @@ export class AppConfig {
     }
     if (values.JWT_JWKS_URL && (!values.JWT_ISSUER || !values.JWT_AUDIENCE)) {
       problems.push('JWT_ISSUER and JWT_AUDIENCE: both are required when JWT_JWKS_URL is set');
+    }
+    if (values.LLM_PROVIDER === 'anthropic' && !values.ANTHROPIC_API_KEY) {
+      problems.push('ANTHROPIC_API_KEY: required when LLM_PROVIDER=anthropic');
     }
     if (production && !values.JWT_JWKS_URL && !values.JWT_SECRET) {
       problems.push('JWT_SECRET or JWT_JWKS_URL: one is required when NODE_ENV=production');

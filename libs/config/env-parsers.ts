@@ -154,3 +154,10 @@ export function isChatWebhookUrl(url: string): boolean {
     ((hostname === 'discord.com' || hostname === 'discordapp.com') && pathname.startsWith('/api/webhooks/'))
   );
 }
+
+/** A non-negative decimal as its canonical string (prices; computed with decimal.js, never floats). */
+export function parseDecimalString(raw: string): string {
+  const v = raw.trim();
+  if (!/^\d{1,9}(\.\d{1,6})?$/.test(v)) throw new Error(`"${raw}" is not a non-negative decimal (e.g. 3 or 0.8)`);
+  return v;
+}

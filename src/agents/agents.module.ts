@@ -9,6 +9,7 @@ import { ApprovalsService } from './approvals.service';
 import { AssistantService } from './assistant.service';
 import { ConversationsService } from './conversations.service';
 import { ApprovalExecutor } from './jobs/approval-executor.job';
+import { ModelProvider } from './llm/model-provider';
 import { ToolRunner } from './tools/tool-runner.service';
 
 /**
@@ -19,6 +20,6 @@ import { ToolRunner } from './tools/tool-runner.service';
 @Module({
   imports: [PayrollModule, SessionsModule, WebhooksModule, IncidentsModule],
   controllers: [AssistantAgentsController, ApprovalsController],
-  providers: [ToolRunner, AssistantService, ConversationsService, ApprovalsService, ApprovalExecutor],
+  providers: [ModelProvider, ToolRunner, AssistantService, ConversationsService, ApprovalsService, ApprovalExecutor],
 })
 export class AgentsModule {}

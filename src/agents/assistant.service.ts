@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { AuditService } from '../../libs/audit';
 import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
@@ -17,6 +18,8 @@ import type { RouteDecision } from './routing/intent-router';
 import { missingScopes } from './routing/permission-gate';
 import { LOW_CONFIDENCE, RULES_AGENTS } from './rules-agents';
 import type { AgentAnswer, Proposal } from './rules-agents';
+import { ModelProvider } from './llm/model-provider';
+import type { ModelUsage } from './llm/model-provider';
 import { toolByName } from './tools/tool-catalog';
 import { ToolRunner } from './tools/tool-runner.service';
 
@@ -53,13 +56,29 @@ export class AssistantService {
     private readonly audit: AuditService,
     private readonly events: EventPublisher,
     private readonly config: AppConfig,
+    private readonly model: ModelProvider,
   ) {}
 
   async ask(principal: Principal, dto: AskDto, requestId?: string): Promise<AskResultDto> {
-    const decision: RouteDecision =
+    const id = randomUUID();
+    const usage: ModelUsage = { inputTokens: 0, outputTokens: 0, costMicroUsd: 0 };
+    const notes: string[] = [];
+    let breakerOpen = false;
+    let phrasedByModel = false;
+    let decision: RouteDecision =
       dto.agent && dto.agent !== 'triage'
         ? { agent: dto.agent, rule: 'requested', confidence: 1 }
         : routeByRules({ message: dto.message, context: dto.context });
+    if (this.model.enabled && decision.confidence < 1) {
+      // The model may place what the rules could not (or placed by keywords only).
+      const routed = await this.model.route(dto.message, id, usage);
+      if (routed.value) {
+        decision = { agent: routed.value as RouteDecision['agent'], rule: 'model', confidence: 0.8 };
+      } else if (routed.unavailable) {
+        notes.push(`routed by the rules: ${routed.unavailable.message}`);
+        breakerOpen ||= routed.unavailable.breakerOpen;
+      }
+    }
     const actor = auditActor(principal);
     const calls: CallRecord[] = [];
     let answer: AgentAnswer;
@@ -76,8 +95,18 @@ export class AssistantService {
       const call = this.caller(principal, agent, calls);
       try {
         answer = await RULES_AGENTS[decision.agent]({ message: dto.message, context: dto.context }, call);
+        if (this.model.enabled) {
+          const phrased = await this.model.phrase(agent.key, dto.message, answer.answer, answer.evidence, id, usage);
+          if (phrased.value) {
+            answer = { ...answer, answer: phrased.value };
+            phrasedByModel = true;
+          } else if (phrased.unavailable) {
+            notes.push(`answered by the rules provider: ${phrased.unavailable.message}`);
+            breakerOpen ||= phrased.unavailable.breakerOpen;
+          }
+        }
       } catch (err) {
-        if (err instanceof GateDenied) await this.recordDenial(principal, dto, decision, calls, err, requestId);
+        if (err instanceof GateDenied) await this.recordDenial(id, principal, dto, decision, calls, err, requestId);
         throw err instanceof GateDenied
           ? new ProblemException(
               403,
@@ -90,7 +119,9 @@ export class AssistantService {
           : err;
       }
     }
-    const conversation = await this.saveConversation(principal, dto, decision, answer, calls);
+    if (notes.length) answer = { ...answer, answer: `${answer.answer}\n\n(${notes.join('; ')}.)` };
+    const provider = phrasedByModel ? 'anthropic' : 'rules';
+    const conversation = await this.saveConversation(id, principal, dto, decision, answer, calls, { provider, usage });
     await this.record(actor, 'agents.routed', conversation, requestId, { agent: decision.agent, rule: decision.rule });
     for (const c of calls) {
       await this.record(actor, 'agents.tool.called', conversation, requestId, {
@@ -103,7 +134,8 @@ export class AssistantService {
     const proposals: ProposalDto[] = [];
     for (const p of answer.proposals) proposals.push(await this.propose(principal, agent!, conversation, p, requestId));
     let escalationId: string | null = null;
-    if (!decision.agent)
+    if (breakerOpen) escalationId = await this.escalate(conversation, 'provider_unavailable', notes.join('; '));
+    else if (!decision.agent)
       escalationId = await this.escalate(conversation, 'no_agent', `no rule matched: "${dto.message.slice(0, 200)}"`);
     else if (answer.confidence < LOW_CONFIDENCE) {
       escalationId = await this.escalate(
@@ -120,7 +152,7 @@ export class AssistantService {
       evidence: answer.evidence,
       proposals,
       confidence: answer.confidence,
-      provider: 'rules',
+      provider,
       escalation_id: escalationId,
     };
   }
@@ -166,18 +198,23 @@ export class AssistantService {
   }
 
   private async saveConversation(
+    id: string,
     principal: Principal,
     dto: AskDto,
     decision: RouteDecision,
     answer: AgentAnswer,
     calls: CallRecord[],
+    model: { provider: string; usage: ModelUsage } = {
+      provider: 'rules',
+      usage: { inputTokens: 0, outputTokens: 0, costMicroUsd: 0 },
+    },
   ): Promise<string> {
     const m = this.tenant.manager;
     const actor = auditActor(principal);
     const [row] = (await m.query(
-      `INSERT INTO agent_conversations (org_id, agent, routed_by, message, context, answer, evidence, confidence, provider,
-                                        requested_by_type, requested_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'rules', $9, $10) RETURNING id`,
+      `INSERT INTO agent_conversations (id, org_id, agent, routed_by, message, context, answer, evidence, confidence,
+                                        requested_by_type, requested_by, provider, input_tokens, output_tokens, cost_micro_usd)
+       VALUES ($11, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15) RETURNING id`,
       [
         this.tenant.orgId,
         decision.agent ?? 'triage',
@@ -189,6 +226,11 @@ export class AssistantService {
         answer.confidence,
         actor.actorType,
         actor.actorId,
+        id,
+        model.provider,
+        model.usage.inputTokens,
+        model.usage.outputTokens,
+        model.usage.costMicroUsd,
       ],
     )) as { id: string }[];
     for (const [seq, c] of calls.entries()) {
@@ -292,6 +334,7 @@ export class AssistantService {
 
   /** The request fails with 403, so the denial is kept in a transaction of its own. */
   private async recordDenial(
+    id: string,
     principal: Principal,
     dto: AskDto,
     decision: RouteDecision,
@@ -301,7 +344,7 @@ export class AssistantService {
   ): Promise<void> {
     await this.tenant.run(this.tenant.orgId, async () => {
       const answer: AgentAnswer = { answer: `Denied: ${denied.message}.`, evidence: [], proposals: [], confidence: 0 };
-      const id = await this.saveConversation(principal, dto, decision, answer, calls);
+      await this.saveConversation(id, principal, dto, decision, answer, calls);
       await this.record(auditActor(principal), 'agents.tool.denied', id, requestId, {
         agent: decision.agent,
         tool: denied.tool,

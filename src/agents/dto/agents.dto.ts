@@ -59,7 +59,7 @@ export class AskResultDto {
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } }) evidence!: unknown[];
   @ApiProperty({ type: [ProposalDto] }) proposals!: ProposalDto[];
   @ApiProperty({ minimum: 0, maximum: 1 }) confidence!: number;
-  @ApiProperty({ enum: ['rules'] }) provider!: string;
+  @ApiProperty({ enum: ['rules', 'anthropic'] }) provider!: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) escalation_id!: string | null;
 }
 
