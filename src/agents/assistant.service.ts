@@ -132,7 +132,20 @@ export class AssistantService {
       });
     }
     const proposals: ProposalDto[] = [];
-    for (const p of answer.proposals) proposals.push(await this.propose(principal, agent!, conversation, p, requestId));
+    for (const p of answer.proposals) {
+      // The gate at draft time: a caller who could not approve the action gets no draft of it.
+      const missing = missingScopes(principal.scopes, agent!.scopes, toolByName(p.tool)!.scopes);
+      if (missing.length) {
+        await this.record(actor, 'agents.tool.denied', conversation, requestId, {
+          agent: agent!.key,
+          tool: p.tool,
+          missing_scopes: missing,
+          stage: 'draft',
+        });
+        continue;
+      }
+      proposals.push(await this.propose(principal, agent!, conversation, p, requestId));
+    }
     let escalationId: string | null = null;
     if (breakerOpen) escalationId = await this.escalate(conversation, 'provider_unavailable', notes.join('; '));
     else if (!decision.agent)

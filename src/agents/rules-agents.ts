@@ -63,6 +63,14 @@ async function resolution(input: AskInput, call: ToolCaller): Promise<AgentAnswe
         },
       ]
     : [];
+  if (evidence.run.status === 'failed') {
+    const period = { pay_period_start: evidence.run.pay_period_start, pay_period_end: evidence.run.pay_period_end };
+    proposals.push({
+      tool: 'payroll.rerun_period',
+      arguments: { ...period, replace: true },
+      summary: `Run payroll ${period.pay_period_start}..${period.pay_period_end} again (replace)`,
+    });
+  }
   return {
     answer: [result.summary, ...lines].join('\n'),
     evidence: diagnoses,

@@ -19,3 +19,4 @@ export type { OrgValue } from './runs/payroll-signals';
 export { UploadOutcomes } from './records/upload-outcomes';
 export { PayrollDiagnostics } from './runs/payroll-diagnostics';
 export type { FlaggedLineEvidence, RunEvidence, ShortfallEvidence } from './runs/payroll-diagnostics';
+export { PayrollRunsService } from './runs/payroll-runs.service';

@@ -241,6 +241,35 @@ describe('assistant agents', () => {
       priority: 'high',
       subject: 'Payroll run 2026-10-01..2026-10-14 failed',
     });
+    expect(res.body.proposals.map((x: { tool: string }) => x.tool)).toEqual([
+      'support.create_ticket',
+      'payroll.rerun_period',
+    ]);
+    const rerun = res.body.proposals[1];
+    expect(rerun.arguments).toEqual({ pay_period_start: '2026-10-01', pay_period_end: '2026-10-14', replace: true });
+
+    // Approving a rerun needs payroll:run as well; once approved, the worker enqueues it once.
+    const approver = await newKey(c, ['agents:read', 'approvals:write', 'agents:write']);
+    const lacking = await t.http().post(`/api/approvals/${rerun.approval_id}/approve`).set(approver).send({});
+    expect(lacking.status).toBe(403);
+    expect(lacking.body.missing_scopes).toEqual(['payroll:run']);
+    const runner = await newKey(c, ['agents:read', 'approvals:write', 'agents:write', 'payroll:run']);
+    expect((await t.http().post(`/api/approvals/${rerun.approval_id}/approve`).set(runner).send({})).status).toBe(200);
+    const done = await waitFor(async () => {
+      const r = await t.http().get(`/api/approvals/${rerun.approval_id}`).set(c.headers);
+      return r.body.status === 'executed' ? r.body : undefined;
+    }, 20000);
+    const rows = await sql<{ id: string; idempotency_key: string }>(
+      db.superuser,
+      `SELECT id, idempotency_key FROM payroll_runs WHERE org_id = $1 AND pay_period_start = '2026-10-01' AND status <> 'failed'`,
+      [c.id],
+    );
+    expect(rows).toEqual([{ id: done.result.payroll_run_id, idempotency_key: `approval:${rerun.approval_id}` }]);
+
+    // A caller without payroll:run gets the support ticket drafted, not the rerun.
+    const drafter = await newKey(c, ['agents:write', 'payroll:read']);
+    const limited = await ask(drafter, { message: 'why?', context: { payroll_run_id: failed.id } });
+    expect(limited.body.proposals.map((x: { tool: string }) => x.tool)).toEqual(['support.create_ticket']);
   });
 
   it('approval: not by the requester, not by a viewer; approved once, executed once, audited', async () => {

@@ -5,6 +5,9 @@ import { ClusterCron, JobHandler, QueueService } from '../../../libs/queue';
 import { ApprovalsService, bindingProblem, EXECUTE_APPROVAL_QUEUE } from '../approvals.service';
 import type { ExecuteApprovalJob } from '../approvals.service';
 import { ApprovalRequest } from '../entities/approval-request.entity';
+import { agentByKey } from '../registry/agent-registry';
+import { missingScopes } from '../routing/permission-gate';
+import { toolByName } from '../tools/tool-catalog';
 import { ToolRunner } from '../tools/tool-runner.service';
 
 /** An approval not executed this long after its decision is sent to the queue again. */
@@ -46,6 +49,11 @@ export class ApprovalExecutor {
     if (!a || a.status !== 'approved') return;
     const problem = bindingProblem(a);
     if (problem) throw new Error(`refused: ${problem}`);
+    // The gate again at execution: the agent must still be allowed the tool's scopes.
+    const agent = agentByKey(a.agent);
+    const tool = toolByName(a.tool)!;
+    const missing = agent ? missingScopes(tool.scopes, agent.scopes, tool.scopes) : tool.scopes;
+    if (!agent || missing.length) throw new Error(`refused: the ${a.agent} agent may not use ${a.tool}`);
     await m.query(`UPDATE approval_requests SET status = 'executing', updated_at = now() WHERE id = $1`, [id]);
     const result = await this.tools.run(a.tool, a.arguments, {
       approvalId: a.id,

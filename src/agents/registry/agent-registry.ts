@@ -23,8 +23,8 @@ export const AGENTS: readonly AgentDefinition[] = [
     description:
       'Payroll runs and tickets: diagnoses each flagged line or failure with its evidence and a fix, and drafts a support ticket for approval.',
     intents: ['payroll.diagnose'],
-    scopes: ['payroll:read', 'agents:write'],
-    tools: ['payroll.run_evidence', 'payroll.ticket_run', 'support.create_ticket'],
+    scopes: ['payroll:read', 'payroll:run', 'agents:write'],
+    tools: ['payroll.run_evidence', 'payroll.ticket_run', 'support.create_ticket', 'payroll.rerun_period'],
   },
   {
     key: 'ops',

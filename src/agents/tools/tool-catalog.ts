@@ -95,6 +95,32 @@ export const TOOLS: readonly ToolDefinition[] = [
     },
   },
   {
+    name: 'payroll.rerun_period',
+    version: 1,
+    description:
+      'Enqueues a payroll run of a period with replace (it supersedes the period’s finished run); once per approval.',
+    kind: 'write',
+    scopes: ['payroll:run'],
+    annotations: { read_only: false, destructive: false, idempotent: true },
+    approval: 'required',
+    timeout_ms: 10_000,
+    input_schema: {
+      type: 'object',
+      required: ['pay_period_start', 'pay_period_end', 'replace'],
+      properties: {
+        pay_period_start: { type: 'string', format: 'date' },
+        pay_period_end: { type: 'string', format: 'date' },
+        replace: { const: true },
+      },
+      additionalProperties: false,
+    },
+    output_schema: {
+      type: 'object',
+      required: ['payroll_run_id', 'status'],
+      properties: { payroll_run_id: uuid, status: { type: 'string' } },
+    },
+  },
+  {
     name: 'incidents.org_incidents',
     version: 1,
     description: 'The incidents affecting your org (customer view): open ones first, or one by id.',

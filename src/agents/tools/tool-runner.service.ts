@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { Principal } from '../../../libs/auth';
 import { TenantContext } from '../../../libs/database';
 import { EventPublisher } from '../../../libs/events';
 import { ProblemException } from '../../../libs/http';
 import { withTimeout } from '../../../libs/resilience';
 import { OrgIncidents } from '../../incidents/incidents.module';
-import { PayrollDiagnostics } from '../../payroll/payroll.module';
+import { PayrollDiagnostics, PayrollRunsService } from '../../payroll/payroll.module';
 import { SessionSignals } from '../../sessions/sessions.module';
 import { WebhookSignals } from '../../webhooks/webhooks.module';
 import type { SupportTicketDraft } from '../resolution/diagnose-run';
@@ -25,6 +26,7 @@ export class ToolRunner {
   constructor(
     private readonly tenant: TenantContext,
     private readonly payroll: PayrollDiagnostics,
+    private readonly runs: PayrollRunsService,
     private readonly incidents: OrgIncidents,
     private readonly sessions: SessionSignals,
     private readonly webhooks: WebhookSignals,
@@ -65,11 +67,33 @@ export class ToolRunner {
             typeof input.endpoint_id === 'string' ? input.endpoint_id : undefined,
           ),
         };
+      case 'payroll.rerun_period':
+        return this.rerun(input, grant!);
       case 'support.create_ticket':
         return this.createSupportTicket(input as unknown as SupportTicketDraft, grant!);
       default:
         throw new ProblemException(400, `No such tool: ${name}.`);
     }
+  }
+
+  /**
+   * The approval's id is the run's idempotency key: a second execution gets the same run. The
+   * run is enqueued in the approver's name.
+   */
+  private async rerun(input: Record<string, unknown>, grant: ExecutionGrant): Promise<Record<string, unknown>> {
+    const [type, ...rest] = grant.approvedBy.split(':');
+    const principal: Principal = {
+      kind: type === 'user' ? 'jwt' : type === 'platform_key' ? 'platform_key' : 'api_key',
+      subject: rest.join(':'),
+      orgId: this.tenant.orgId,
+      scopes: new Set(['payroll:run']),
+    };
+    const { run } = await this.runs.enqueue(
+      principal,
+      { pay_period_start: String(input.pay_period_start), pay_period_end: String(input.pay_period_end), replace: true },
+      `approval:${grant.approvalId}`,
+    );
+    return { payroll_run_id: run.job_id, status: run.status };
   }
 
   /** One ticket per approval: a second execution finds the first one's row and emits nothing. */

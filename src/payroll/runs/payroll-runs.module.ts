@@ -29,6 +29,6 @@ import { StatementsService } from './statements.service';
     RunFinalizer,
     RunDispatcher,
   ],
-  exports: [PayrollDispatchControl, PayrollSignals, PayrollDiagnostics],
+  exports: [PayrollDispatchControl, PayrollSignals, PayrollDiagnostics, PayrollRunsService],
 })
 export class PayrollRunsModule {}
