@@ -1,3 +1,4 @@
+import Decimal from 'decimal.js';
 import type { RunEvidence } from '../payroll/payroll.module';
 import type { AgentKey } from './registry/agent-registry';
 import { diagnoseRun } from './resolution/diagnose-run';
@@ -63,6 +64,26 @@ async function resolution(input: AskInput, call: ToolCaller): Promise<AgentAnswe
         },
       ]
     : [];
+  // A quantity ten times too large that fits the driver's median once divided by ten reads as a
+  // misplaced decimal point: drafted as a correction (the rerun then pays it), never applied here.
+  for (const line of evidence.lines) {
+    if (!line.flags.includes('QUANTITY_OUTLIER') || !line.ticket_id || !line.quantity || !line.driver_median) continue;
+    if (ctx.ticket_id && line.ticket_id !== ctx.ticket_id) continue;
+    const tenth = new Decimal(line.quantity).dividedBy(10);
+    const median = new Decimal(line.driver_median);
+    if (tenth.greaterThan(median.times(evidence.thresholds.outlier_multiple)) || tenth.lessThan(median.dividedBy(3)))
+      continue;
+    proposals.push({
+      tool: 'payroll.correct_ticket',
+      arguments: {
+        ticket_id: line.ticket_id,
+        field: line.unit,
+        value: tenth.toFixed(3),
+        expected_current: line.quantity,
+      },
+      summary: `Set ${line.unit} of ticket ${line.ticket_number} from ${line.quantity} to ${tenth.toFixed(3)} (a misplaced decimal point?)`,
+    });
+  }
   if (evidence.run.status === 'failed') {
     const period = { pay_period_start: evidence.run.pay_period_start, pay_period_end: evidence.run.pay_period_end };
     proposals.push({

@@ -20,3 +20,5 @@ export { UploadOutcomes } from './records/upload-outcomes';
 export { PayrollDiagnostics } from './runs/payroll-diagnostics';
 export type { FlaggedLineEvidence, RunEvidence, ShortfallEvidence } from './runs/payroll-diagnostics';
 export { PayrollRunsService } from './runs/payroll-runs.service';
+export { TicketCorrections } from './records/ticket-corrections';
+export type { CorrectableQuantity, TicketCorrection } from './records/ticket-corrections';

@@ -189,8 +189,42 @@ describe('assistant agents', () => {
     );
     expect(res.body.answer).toContain('[MISSING_QUANTITY] ticket T-1042 has no tons');
 
-    expect(res.body.proposals).toHaveLength(1);
-    const [p] = res.body.proposals;
+    expect(res.body.proposals.map((x: { tool: string }) => x.tool)).toEqual([
+      'support.create_ticket',
+      'payroll.correct_ticket',
+    ]);
+    const [p, fix] = res.body.proposals;
+    expect(fix.arguments).toEqual({
+      ticket_id: expect.any(String),
+      field: 'tons',
+      value: '10.000',
+      expected_current: '100.000',
+    });
+    expect(fix.summary).toBe('Set tons of ticket T-BIG from 100.000 to 10.000 (a misplaced decimal point?)');
+
+    // Approved by someone holding payroll:write, the correction is applied once; a second draft
+    // against the old value then fails instead of overwriting.
+    const fixer = await newKey(a, ['agents:read', 'approvals:write', 'payroll:write']);
+    expect((await t.http().post(`/api/approvals/${fix.approval_id}/approve`).set(fixer).send({})).status).toBe(200);
+    const fixed = await waitFor(async () => {
+      const r = await t.http().get(`/api/approvals/${fix.approval_id}`).set(a.headers);
+      return r.body.status === 'executed' ? r.body : undefined;
+    }, 20000);
+    expect(fixed.result).toMatchObject({ ticket_number: 'T-BIG', field: 'tons', from: '100.000', to: '10.000' });
+    const [ticket] = await sql<{ tons: string }>(db.superuser, `SELECT tons::text FROM payroll_tickets WHERE id = $1`, [
+      fix.arguments.ticket_id,
+    ]);
+    expect(ticket.tons).toBe('10.000');
+    const stale = await ask(a.headers, { message: 'again', context: { payroll_run_id: runId } });
+    const staleFix = stale.body.proposals.find((x: { tool: string }) => x.tool === 'payroll.correct_ticket');
+    expect((await t.http().post(`/api/approvals/${staleFix.approval_id}/approve`).set(fixer).send({})).status).toBe(
+      200,
+    );
+    const failed = await waitFor(async () => {
+      const r = await t.http().get(`/api/approvals/${staleFix.approval_id}`).set(a.headers);
+      return r.body.status === 'execution_failed' ? r.body : undefined;
+    }, 20000);
+    expect(failed.error).toContain("The ticket's tons changed since the correction was drafted.");
     expect(p).toMatchObject({ tool: 'support.create_ticket', tool_version: 1, status: 'pending' });
     expect(p.arguments).toMatchObject({ priority: 'normal', payroll_run_id: runId });
     expect(p.arguments.subject).toMatch(/^Payroll run 2026-11-02\.\.2026-11-15: \d+ blocking issue\(s\)$/);
@@ -208,7 +242,7 @@ describe('assistant agents', () => {
       }),
     ]);
     expect(conv.body.tool_calls[0].duration_ms).toBeGreaterThan(0);
-    expect(conv.body.proposals.map((x: { id: string }) => x.id)).toEqual([p.approval_id]);
+    expect(conv.body.proposals.map((x: { id: string }) => x.id)).toEqual([p.approval_id, fix.approval_id]);
   });
 
   it('golden: a clean run needs nothing, a failed run is explained with its error and retries', async () => {

@@ -23,8 +23,14 @@ export const AGENTS: readonly AgentDefinition[] = [
     description:
       'Payroll runs and tickets: diagnoses each flagged line or failure with its evidence and a fix, and drafts a support ticket for approval.',
     intents: ['payroll.diagnose'],
-    scopes: ['payroll:read', 'payroll:run', 'agents:write'],
-    tools: ['payroll.run_evidence', 'payroll.ticket_run', 'support.create_ticket', 'payroll.rerun_period'],
+    scopes: ['payroll:read', 'payroll:write', 'payroll:run', 'agents:write'],
+    tools: [
+      'payroll.run_evidence',
+      'payroll.ticket_run',
+      'support.create_ticket',
+      'payroll.rerun_period',
+      'payroll.correct_ticket',
+    ],
   },
   {
     key: 'ops',

@@ -121,6 +121,39 @@ export const TOOLS: readonly ToolDefinition[] = [
     },
   },
   {
+    name: 'payroll.correct_ticket',
+    version: 1,
+    description:
+      'Sets one quantity of a ticket (hours, tons, yards or loads), only if it still holds the value the draft saw.',
+    kind: 'write',
+    scopes: ['payroll:write'],
+    annotations: { read_only: false, destructive: false, idempotent: true },
+    approval: 'required',
+    timeout_ms: 5_000,
+    input_schema: {
+      type: 'object',
+      required: ['ticket_id', 'field', 'value', 'expected_current'],
+      properties: {
+        ticket_id: uuid,
+        field: { enum: ['hours', 'tons', 'yards', 'loads'] },
+        value: { type: 'string', pattern: '^\\d{1,9}(\\.\\d{1,3})?$' },
+        expected_current: { type: ['string', 'null'] },
+      },
+      additionalProperties: false,
+    },
+    output_schema: {
+      type: 'object',
+      required: ['ticket_id', 'field', 'from', 'to'],
+      properties: {
+        ticket_id: uuid,
+        ticket_number: { type: 'string' },
+        field: { type: 'string' },
+        from: { type: ['string', 'null'] },
+        to: { type: 'string' },
+      },
+    },
+  },
+  {
     name: 'incidents.org_incidents',
     version: 1,
     description: 'The incidents affecting your org (customer view): open ones first, or one by id.',

@@ -5,7 +5,8 @@ import { EventPublisher } from '../../../libs/events';
 import { ProblemException } from '../../../libs/http';
 import { withTimeout } from '../../../libs/resilience';
 import { OrgIncidents } from '../../incidents/incidents.module';
-import { PayrollDiagnostics, PayrollRunsService } from '../../payroll/payroll.module';
+import { PayrollDiagnostics, PayrollRunsService, TicketCorrections } from '../../payroll/payroll.module';
+import type { CorrectableQuantity } from '../../payroll/payroll.module';
 import { SessionSignals } from '../../sessions/sessions.module';
 import { WebhookSignals } from '../../webhooks/webhooks.module';
 import type { SupportTicketDraft } from '../resolution/diagnose-run';
@@ -27,6 +28,7 @@ export class ToolRunner {
     private readonly tenant: TenantContext,
     private readonly payroll: PayrollDiagnostics,
     private readonly runs: PayrollRunsService,
+    private readonly corrections: TicketCorrections,
     private readonly incidents: OrgIncidents,
     private readonly sessions: SessionSignals,
     private readonly webhooks: WebhookSignals,
@@ -66,6 +68,15 @@ export class ToolRunner {
           endpoints: await this.webhooks.endpointHealth(
             typeof input.endpoint_id === 'string' ? input.endpoint_id : undefined,
           ),
+        };
+      case 'payroll.correct_ticket':
+        return {
+          ...(await this.corrections.correctQuantity(
+            String(input.ticket_id),
+            input.field as CorrectableQuantity,
+            String(input.value),
+            (input.expected_current as string | null) ?? null,
+          )),
         };
       case 'payroll.rerun_period':
         return this.rerun(input, grant!);
