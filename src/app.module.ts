@@ -18,6 +18,7 @@ import { OrgsModule } from './orgs/orgs.module';
 import { PayrollModule } from './payroll/payroll.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { WorkflowsModule } from './workflows/workflows.module';
 
 /** Feature modules, in the order they are composed. */
 export const FEATURE_MODULES: Type[] = [
@@ -28,6 +29,7 @@ export const FEATURE_MODULES: Type[] = [
   WebhooksModule,
   IncidentsModule,
   AgentsModule,
+  WorkflowsModule,
 ];
 
 /**

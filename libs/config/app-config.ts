@@ -418,6 +418,26 @@ export const ENV_SPEC = {
     default: '15',
     parse: parseDecimalString,
   }),
+  WORKFLOW_MAX_STEPS: spec({
+    description: 'The most steps a workflow may take (a longer one is refused with 400 when created).',
+    default: '50',
+    parse: parseInteger(1, 1000),
+  }),
+  WORKFLOW_MAX_CONCURRENT_PER_ORG: spec({
+    description: 'Workflows running at once per org; more wait queued until one ends.',
+    default: '5',
+    parse: parseInteger(1, 1000),
+  }),
+  WORKFLOW_STEP_TIMEOUT_MS: spec({
+    description: 'The longest one workflow step may take before it is failed (and retried).',
+    default: '30000',
+    parse: parseInteger(100, 600000),
+  }),
+  WORKFLOW_LEASE_SECONDS: spec({
+    description: 'How long a worker holds a workflow without finishing a step before another may take it over.',
+    default: '30',
+    parse: parseInteger(2, 3600),
+  }),
   OPS_ALERT_WEBHOOK_URLS: spec({
     description:
       'Comma-separated operator alert channels: Slack or Discord incoming-webhook URLs get a chat message, any other URL a Standard Webhooks body signed with OPS_ALERT_WEBHOOK_SECRET.',

@@ -4,6 +4,7 @@ import { PayrollModule } from '../payroll/payroll.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AssistantAgentsController } from './assistant-agents.controller';
+import { AgentSteps } from './agent-steps';
 import { ApprovalsController } from './approvals.controller';
 import { ApprovalsService } from './approvals.service';
 import { AssistantService } from './assistant.service';
@@ -20,6 +21,20 @@ import { ToolRunner } from './tools/tool-runner.service';
 @Module({
   imports: [PayrollModule, SessionsModule, WebhooksModule, IncidentsModule],
   controllers: [AssistantAgentsController, ApprovalsController],
-  providers: [ModelProvider, ToolRunner, AssistantService, ConversationsService, ApprovalsService, ApprovalExecutor],
+  providers: [
+    AgentSteps,
+    ModelProvider,
+    ToolRunner,
+    AssistantService,
+    ConversationsService,
+    ApprovalsService,
+    ApprovalExecutor,
+  ],
+  exports: [AgentSteps],
 })
 export class AgentsModule {}
+
+export { AgentSteps } from './agent-steps';
+export type { AgentStepResult } from './agent-steps';
+export { AskContextDto } from './dto/agents.dto';
+export type { ApprovalDto } from './dto/agents.dto';

@@ -12,6 +12,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'incident.resolved',
   'support_ticket.created',
   'agent.escalated',
+  'workflow.completed',
+  'workflow.failed',
+  'workflow.escalated',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -34,6 +37,9 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
     'A support ticket drafted by an assistant agent was approved and created (subject, priority, run and ticket references).',
   'agent.escalated':
     'An assistant agent handed a question or an action to a person (no agent, low confidence, a denial, an expired approval).',
+  'workflow.completed': 'A multi-agent workflow finished with a result.',
+  'workflow.failed': 'A multi-agent workflow failed (a step kept failing, or an approved action failed).',
+  'workflow.escalated': 'A multi-agent workflow ended without agreement or verification and needs a person.',
 };
 
 export function isWebhookEventType(type: string): type is WebhookEventType {

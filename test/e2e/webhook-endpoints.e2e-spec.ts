@@ -72,6 +72,9 @@ describe('webhook endpoints', () => {
       'incident.resolved',
       'support_ticket.created',
       'agent.escalated',
+      'workflow.completed',
+      'workflow.failed',
+      'workflow.escalated',
     ]);
   });
 

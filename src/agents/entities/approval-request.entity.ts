@@ -27,6 +27,7 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 @Entity('approval_requests')
 @Index('approval_requests_org_created_id', ['orgId', 'createdAt', 'id'])
 @Index('approval_requests_waiting', ['status', 'updatedAt'], { where: `status IN ('pending', 'approved')` })
+@Index('approval_requests_workflow', ['workflowRunId'], { where: 'workflow_run_id IS NOT NULL' })
 @Check(
   'approval_requests_status_check',
   `status IN ('pending', 'approved', 'rejected', 'expired', 'cancelled', 'executing', 'executed', 'execution_failed')`,
@@ -38,6 +39,8 @@ export class ApprovalRequest {
   @ManyToOne(() => Conversation)
   @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'approval_requests_conversation_id_fkey' })
   conversation?: Conversation;
+  /** Set when a workflow step drafted it (the run waits for the decision). */
+  @Column('uuid', { nullable: true }) workflowRunId!: string | null;
   @Column('text') agent!: string;
   @Column('text') tool!: string;
   @Column('integer') toolVersion!: number;

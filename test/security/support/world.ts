@@ -82,6 +82,11 @@ async function seedOrg(t: TestHttpApp, org: TestOrg, tag: string): Promise<Seede
     { message: 'Why are lines held?', context: { payroll_run_id: run.job_id } },
     200,
   );
+  const workflow = await post(
+    '/api/workflows',
+    { pattern: 'parallel', agents: ['ops', 'sessions'], input: { message: 'status?' } },
+    202,
+  );
   // A pending approval of a drafted action, requested by someone else than the org's key.
   const args = { subject: `Seeded ${tag}`, body: 'seed', priority: 'low', payroll_run_id: run.job_id, ticket_ids: [] };
   const [approval] = (await t.app.get(DatabaseService).system.query(
@@ -106,6 +111,7 @@ async function seedOrg(t: TestHttpApp, org: TestOrg, tag: string): Promise<Seede
       '/api/api-keys/{id}': key.id,
       '/api/agents/conversations/{id}': conversation.conversation_id,
       '/api/approvals/{id}': approval.id,
+      '/api/workflows/{id}': workflow.id,
     },
   };
 }
