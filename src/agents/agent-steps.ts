@@ -12,6 +12,8 @@ import { missingScopes } from './routing/permission-gate';
 import { RULES_AGENTS } from './rules-agents';
 import type { AgentAnswer } from './rules-agents';
 import type { AskInput } from './routing/intent-router';
+import { ModelProvider } from './llm/model-provider';
+import type { ModelUsage } from './llm/model-provider';
 import { toolByName } from './tools/tool-catalog';
 import { ToolRunner } from './tools/tool-runner.service';
 
@@ -25,6 +27,10 @@ export interface AgentStepResult {
   approval_ids: string[];
   /** Tools the gate refused, with the scopes that were missing. */
   denied: { tool: string; missing: string[] }[];
+  /** Who wrote the answer, and the model's token use for it. */
+  provider: 'rules' | 'anthropic';
+  input_tokens: number;
+  output_tokens: number;
 }
 
 /**
@@ -38,6 +44,7 @@ export class AgentSteps {
     private readonly tenant: TenantContext,
     private readonly tools: ToolRunner,
     private readonly config: AppConfig,
+    private readonly model: ModelProvider,
   ) {}
 
   isAgent(key: string): boolean {
@@ -59,6 +66,9 @@ export class AgentSteps {
       tool_calls: [],
       approval_ids: [],
       denied: [],
+      provider: 'rules',
+      input_tokens: 0,
+      output_tokens: 0,
     };
     const call = async (name: string, toolInput: Record<string, unknown>) => {
       const tool = toolByName(name)!;
@@ -90,13 +100,27 @@ export class AgentSteps {
     out.answer = answer.answer;
     out.evidence = answer.evidence;
     out.confidence = answer.confidence;
+    if (this.model.enabled) {
+      // The model words the answer (behind its retry policy and breaker); the rules answer stands otherwise.
+      const usage: ModelUsage = { inputTokens: 0, outputTokens: 0, costMicroUsd: 0 };
+      const target = { type: 'workflow_run' as const, id: workflowRunId };
+      const phrased = await this.model.phrase(agent.key, input.message, answer.answer, answer.evidence, target, usage);
+      if (phrased.value) {
+        out.answer = phrased.value;
+        out.provider = 'anthropic';
+      } else if (phrased.unavailable) {
+        out.answer = `${answer.answer}\n\n(answered by the rules provider: ${phrased.unavailable.message}.)`;
+      }
+      out.input_tokens = usage.inputTokens;
+      out.output_tokens = usage.outputTokens;
+    }
     for (const p of answer.proposals) {
       const tool = toolByName(p.tool)!;
       if (missingScopes(requester.scopes, agent.scopes, tool.scopes).length) continue;
       const [row] = (await this.tenant.manager.query(
         `INSERT INTO approval_requests (org_id, agent, tool, tool_version, arguments, arguments_hash, summary,
-                                        requested_by_type, requested_by, expires_at, workflow_run_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(hours => $10), $11) RETURNING id`,
+                                        requested_by_type, requested_by, expires_at, workflow_run_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(hours => $10), $11, clock_timestamp()) RETURNING id`,
         [
           this.tenant.orgId,
           agent.key,

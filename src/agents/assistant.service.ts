@@ -71,7 +71,7 @@ export class AssistantService {
         : routeByRules({ message: dto.message, context: dto.context });
     if (this.model.enabled && decision.confidence < 1) {
       // The model may place what the rules could not (or placed by keywords only).
-      const routed = await this.model.route(dto.message, id, usage);
+      const routed = await this.model.route(dto.message, { type: 'agent_conversation', id }, usage);
       if (routed.value) {
         decision = { agent: routed.value as RouteDecision['agent'], rule: 'model', confidence: 0.8 };
       } else if (routed.unavailable) {
@@ -96,7 +96,14 @@ export class AssistantService {
       try {
         answer = await RULES_AGENTS[decision.agent]({ message: dto.message, context: dto.context }, call);
         if (this.model.enabled) {
-          const phrased = await this.model.phrase(agent.key, dto.message, answer.answer, answer.evidence, id, usage);
+          const phrased = await this.model.phrase(
+            agent.key,
+            dto.message,
+            answer.answer,
+            answer.evidence,
+            { type: 'agent_conversation', id },
+            usage,
+          );
           if (phrased.value) {
             answer = { ...answer, answer: phrased.value };
             phrasedByModel = true;
@@ -280,8 +287,8 @@ export class AssistantService {
     const hash = argumentsHash(tool.name, tool.version, p.arguments);
     const [row] = (await this.tenant.manager.query(
       `INSERT INTO approval_requests (org_id, conversation_id, agent, tool, tool_version, arguments, arguments_hash, summary,
-                                      requested_by_type, requested_by, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(hours => $11))
+                                      requested_by_type, requested_by, expires_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(hours => $11), clock_timestamp())
        RETURNING id, expires_at`,
       [
         this.tenant.orgId,

@@ -15,6 +15,12 @@ export interface ModelUsage {
   costMicroUsd: number;
 }
 
+/** What a model call is for, in the audit log: a conversation or a workflow run. */
+export interface ModelTarget {
+  type: 'agent_conversation' | 'workflow_run';
+  id: string;
+}
+
 /** What the model added to an answer, or why it could not. */
 export interface ModelOutcome<T> {
   value: T | null;
@@ -60,14 +66,14 @@ export class ModelProvider {
   }
 
   /** The agent the model picks for a question (null: none fits). */
-  async route(message: string, conversationId: string, usage: ModelUsage): Promise<ModelOutcome<string>> {
+  async route(message: string, target: ModelTarget, usage: ModelUsage): Promise<ModelOutcome<string>> {
     const keys = ROUTABLE.map((a) => a.key);
     const system = [
       'You route a customer question to one assistant agent of an operations backend.',
       'Reply with exactly one word: one of the keys below, or "none" when no agent fits.',
       ...ROUTABLE.map((a) => `- ${a.key}: ${a.description}`),
     ].join('\n');
-    const out = await this.call('route', system, message, conversationId, usage, 16);
+    const out = await this.call('route', system, message, target, usage, 16);
     if (!out.value) return { value: null, unavailable: out.unavailable };
     const word = /[a-z]+/.exec(out.value.text.toLowerCase())?.[0] ?? 'none';
     return { value: keys.includes(word as (typeof keys)[number]) ? word : null, unavailable: null };
@@ -79,7 +85,7 @@ export class ModelProvider {
     question: string,
     draft: string,
     evidence: unknown[],
-    conversationId: string,
+    target: ModelTarget,
     usage: ModelUsage,
   ): Promise<ModelOutcome<string>> {
     const system = [
@@ -89,7 +95,7 @@ export class ModelProvider {
       'actions are drafted separately and need a person’s approval. Be brief and concrete.',
     ].join(' ');
     const user = JSON.stringify({ question, draft_answer: draft, evidence }).slice(0, EVIDENCE_CHARS);
-    const out = await this.call('answer', system, user, conversationId, usage, 1024);
+    const out = await this.call('answer', system, user, target, usage, 1024);
     return { value: out.value?.text || null, unavailable: out.unavailable };
   }
 
@@ -97,7 +103,7 @@ export class ModelProvider {
     purpose: string,
     system: string,
     user: string,
-    conversationId: string,
+    target: ModelTarget,
     usage: ModelUsage,
     maxTokens: number,
   ): Promise<ModelOutcome<ModelReply>> {
@@ -107,7 +113,7 @@ export class ModelProvider {
       usage.inputTokens += reply.inputTokens;
       usage.outputTokens += reply.outputTokens;
       usage.costMicroUsd = this.cost(usage);
-      await this.record(purpose, conversationId, {
+      await this.record(purpose, target, {
         outcome: 'ok',
         attempts: reply.attempts,
         waits_ms: reply.waitsMs,
@@ -117,7 +123,7 @@ export class ModelProvider {
       return { value: reply, unavailable: null };
     } catch (err) {
       if (!(err instanceof ModelUnavailableError)) throw err;
-      await this.record(purpose, conversationId, {
+      await this.record(purpose, target, {
         outcome: 'unavailable',
         reason: err.reason,
         attempts: err.attempts,
@@ -137,13 +143,13 @@ export class ModelProvider {
       .toNumber();
   }
 
-  private async record(purpose: string, conversationId: string, data: Record<string, unknown>): Promise<void> {
+  private async record(purpose: string, target: ModelTarget, data: Record<string, unknown>): Promise<void> {
     await this.audit.record({
       actorType: 'system',
       actorId: 'agents',
       action: 'agents.model.called',
-      targetType: 'agent_conversation',
-      targetId: conversationId,
+      targetType: target.type,
+      targetId: target.id,
       data: { purpose, model: this.model!.model, ...data },
     });
   }

@@ -42,4 +42,7 @@ export interface StepOutput {
   confidence: number;
   approval_ids: string[];
   denied: { tool: string; missing: string[] }[];
+  provider?: 'rules' | 'anthropic';
+  input_tokens?: number;
+  output_tokens?: number;
 }

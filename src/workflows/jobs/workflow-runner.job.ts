@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Scope } from '../../../libs/auth';
 import { AppConfig } from '../../../libs/config';
 import { LifecycleService } from '../../../libs/core';
@@ -56,42 +57,40 @@ export class WorkflowRunner {
 
   @JobHandler(ADVANCE_QUEUE, { queue: { retryLimit: 2, retryDelay: 2 }, workers: 2 })
   async handle(data: AdvanceJob): Promise<void> {
-    if (!(await this.tenant.run(data.org_id, () => this.claim(data.run_id)))) return;
+    // The lease belongs to this claim, not to the process: two jobs of one run in one worker never both advance it.
+    const lease = randomUUID();
+    if (!(await this.tenant.run(data.org_id, () => this.claim(data.run_id, lease)))) return;
     for (;;) {
       if (this.app.shuttingDown) return;
-      const outcome = await this.advance(data.org_id, data.run_id);
+      const outcome = await this.advance(data.org_id, data.run_id, lease);
       if (outcome !== 'continue') return;
     }
   }
 
   /** Takes the lease when it is free (or expired) and the org is below its running limit. */
-  private async claim(id: string): Promise<boolean> {
+  private async claim(id: string, lease: string): Promise<boolean> {
     const rows = await returningRows(
       this.tenant.manager,
-      `UPDATE workflow_runs r SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+      `UPDATE workflow_runs r SET status = 'running', lease_owner = $2,
+         lease_expires_at = clock_timestamp() + make_interval(secs => $3),
          started_at = coalesce(started_at, now()), updated_at = now()
        WHERE r.id = $1 AND r.status IN ('queued', 'running')
-         AND (r.lease_owner IS NULL OR r.lease_expires_at < now() OR r.lease_owner = $2)
+         AND (r.lease_owner IS NULL OR r.lease_expires_at < clock_timestamp())
          AND (SELECT count(*) FROM workflow_runs o WHERE o.org_id = r.org_id AND o.id <> r.id AND o.status = 'running'
                 AND o.lease_expires_at > now()) < $4
        RETURNING r.id`,
-      [
-        id,
-        this.app.instanceId,
-        this.config.get('WORKFLOW_LEASE_SECONDS'),
-        this.config.get('WORKFLOW_MAX_CONCURRENT_PER_ORG'),
-      ],
+      [id, lease, this.config.get('WORKFLOW_LEASE_SECONDS'), this.config.get('WORKFLOW_MAX_CONCURRENT_PER_ORG')],
     );
     return rows.length > 0;
   }
 
   /** One step (or the end) of a run, as one transaction holding the run's row lock. */
-  private async advance(orgId: string, id: string): Promise<Outcome> {
+  private async advance(orgId: string, id: string, lease: string): Promise<Outcome> {
     let attempt = 0;
     for (;;) {
       attempt++;
       try {
-        return await this.tenant.run(orgId, () => this.stepOnce(id, attempt));
+        return await this.tenant.run(orgId, () => this.stepOnce(id, lease, attempt));
       } catch (err) {
         if (attempt >= STEP_ATTEMPTS) {
           await this.tenant.run(orgId, () => this.finish(id, 'failed', null, (err as Error).message));
@@ -106,10 +105,10 @@ export class WorkflowRunner {
     }
   }
 
-  private async stepOnce(id: string, attempt: number): Promise<Outcome> {
+  private async stepOnce(id: string, lease: string, attempt: number): Promise<Outcome> {
     const m = this.tenant.manager;
     const run = await m.getRepository(WorkflowRun).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-    if (!run || run.status !== 'running' || run.leaseOwner !== this.app.instanceId) return 'lost';
+    if (!run || run.status !== 'running' || run.leaseOwner !== lease) return 'lost';
     const approvals = (await m.query(
       `SELECT status, error, decision_reason FROM approval_requests WHERE workflow_run_id = $1`,
       [id],
@@ -188,7 +187,7 @@ export class WorkflowRunner {
     );
     await m.query(
       `UPDATE workflow_runs SET steps_done = steps_done + 1, version = version + 1,
-         lease_expires_at = now() + make_interval(secs => $2), updated_at = now() WHERE id = $1`,
+         lease_expires_at = clock_timestamp() + make_interval(secs => $2), updated_at = now() WHERE id = $1`,
       [run.id, this.config.get('WORKFLOW_LEASE_SECONDS')],
     );
     this.tenant.onCommit(() => this.executed.inc({ pattern: run.pattern }));
