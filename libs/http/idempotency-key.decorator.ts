@@ -11,3 +11,9 @@ export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionCo
   ];
   return Array.isArray(value) ? value.join(', ') : value;
 });
+
+/** The validation error of a malformed Idempotency-Key (1-200 visible ASCII characters), or null. */
+export function idempotencyKeyError(key: string | undefined): { field: string; message: string } | null {
+  if (key === undefined || /^[\x21-\x7e]{1,200}$/.test(key)) return null;
+  return { field: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' };
+}

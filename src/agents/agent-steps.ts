@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../libs/config';
 import type { Scope } from '../../libs/auth';
 import { TenantContext } from '../../libs/database';
-import { argumentsHash } from './approval-hash';
+import { insertDraft } from './approval-drafts';
 import { toApprovalDto } from './approvals.service';
 import type { ApprovalDto } from './dto/agents.dto';
 import { ApprovalRequest } from './entities/approval-request.entity';
@@ -15,6 +15,8 @@ import type { AskInput } from './routing/intent-router';
 import { ModelProvider } from './llm/model-provider';
 import type { ModelUsage } from './llm/model-provider';
 import { toolByName } from './tools/tool-catalog';
+import { GateDenied, gatedCaller } from './tools/gated-caller';
+import type { ToolCallRecord } from './tools/gated-caller';
 import { ToolRunner } from './tools/tool-runner.service';
 
 /** One agent's turn inside a workflow: its answer, the tool calls it made, the approvals it drafted. */
@@ -33,6 +35,18 @@ export interface AgentStepResult {
   output_tokens: number;
 }
 
+/** A step's tool calls as its row stores them. */
+function stepCalls(calls: ToolCallRecord[]): AgentStepResult['tool_calls'] {
+  return calls.map((c) => ({
+    tool: c.tool,
+    version: c.version,
+    input: c.input,
+    outcome: c.outcome,
+    duration_ms: c.durationMs,
+    ...(c.error ? { error: c.error } : {}),
+  }));
+}
+
 /**
  * What other features (workflows) may ask of the assistant agents: run one agent on an input in
  * the current tenant transaction, with the scopes of whoever started the work, through the same
@@ -46,10 +60,6 @@ export class AgentSteps {
     private readonly config: AppConfig,
     private readonly model: ModelProvider,
   ) {}
-
-  isAgent(key: string): boolean {
-    return key !== 'triage' && agentByKey(key) !== undefined;
-  }
 
   async run(
     agentKey: string,
@@ -70,33 +80,19 @@ export class AgentSteps {
       input_tokens: 0,
       output_tokens: 0,
     };
-    const call = async (name: string, toolInput: Record<string, unknown>) => {
-      const tool = toolByName(name)!;
-      const missing = agent.tools.includes(name) ? missingScopes(requester.scopes, agent.scopes, tool.scopes) : [name];
-      if (missing.length) {
-        out.tool_calls.push({ tool: name, version: tool.version, input: toolInput, outcome: 'denied', duration_ms: 0 });
-        out.denied.push({ tool: name, missing });
-        throw new Error(`missing scope(s) ${missing.join(', ')} for tool ${name}`);
-      }
-      const started = process.hrtime.bigint();
-      const output = await this.tools.run(name, toolInput);
-      out.tool_calls.push({
-        tool: name,
-        version: tool.version,
-        input: toolInput,
-        outcome: 'ok',
-        duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
-      });
-      return output;
-    };
+    const calls: ToolCallRecord[] = [];
+    const call = gatedCaller(this.tools, agent, requester.scopes, calls);
     let answer: AgentAnswer;
     try {
       answer = await RULES_AGENTS[agent.key as Exclude<AgentKey, 'triage'>](input, call);
     } catch (err) {
-      if (!out.denied.length) throw err;
-      out.answer = `Denied: ${(err as Error).message}.`;
+      if (!(err instanceof GateDenied)) throw err;
+      out.tool_calls = stepCalls(calls);
+      out.denied.push({ tool: err.tool, missing: err.missing });
+      out.answer = `Denied: ${err.message}.`;
       return out;
     }
+    out.tool_calls = stepCalls(calls);
     out.answer = answer.answer;
     out.evidence = answer.evidence;
     out.confidence = answer.confidence;
@@ -117,24 +113,17 @@ export class AgentSteps {
     for (const p of answer.proposals) {
       const tool = toolByName(p.tool)!;
       if (missingScopes(requester.scopes, agent.scopes, tool.scopes).length) continue;
-      const [row] = (await this.tenant.manager.query(
-        `INSERT INTO approval_requests (org_id, agent, tool, tool_version, arguments, arguments_hash, summary,
-                                        requested_by_type, requested_by, expires_at, workflow_run_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(hours => $10), $11, clock_timestamp()) RETURNING id`,
-        [
-          this.tenant.orgId,
-          agent.key,
-          tool.name,
-          tool.version,
-          JSON.stringify(p.arguments),
-          argumentsHash(tool.name, tool.version, p.arguments),
-          p.summary,
-          requester.type,
-          requester.id,
-          this.config.get('APPROVAL_TTL_HOURS'),
-          workflowRunId,
-        ],
-      )) as { id: string }[];
+      const row = await insertDraft(this.tenant.manager, {
+        orgId: this.tenant.orgId,
+        agent: agent.key,
+        tool,
+        arguments: p.arguments,
+        summary: p.summary,
+        requestedByType: requester.type,
+        requestedBy: requester.id,
+        ttlHours: this.config.get('APPROVAL_TTL_HOURS'),
+        workflowRunId,
+      });
       out.approval_ids.push(row.id);
     }
     return out;

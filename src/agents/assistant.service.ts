@@ -7,7 +7,7 @@ import { AppConfig } from '../../libs/config';
 import { TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { ProblemException } from '../../libs/http';
-import { argumentsHash } from './approval-hash';
+import { insertDraft } from './approval-drafts';
 import type { AskDto, AskResultDto, ProposalDto } from './dto/agents.dto';
 import { Escalation } from './entities/escalation.entity';
 import type { EscalationReason } from './entities/escalation.entity';
@@ -21,27 +21,9 @@ import type { AgentAnswer, Proposal } from './rules-agents';
 import { ModelProvider } from './llm/model-provider';
 import type { ModelUsage } from './llm/model-provider';
 import { toolByName } from './tools/tool-catalog';
+import { GateDenied, gatedCaller } from './tools/gated-caller';
+import type { ToolCallRecord } from './tools/gated-caller';
 import { ToolRunner } from './tools/tool-runner.service';
-
-interface CallRecord {
-  tool: string;
-  version: number;
-  input: Record<string, unknown>;
-  output: Record<string, unknown> | null;
-  outcome: 'ok' | 'denied' | 'failed';
-  error: string | null;
-  durationMs: number;
-}
-
-/** A tool the gate refused: the scopes the caller, the agent or both lack. */
-class GateDenied extends Error {
-  constructor(
-    readonly tool: string,
-    readonly missing: string[],
-  ) {
-    super(`missing scope(s) ${missing.join(', ')} for tool ${tool}`);
-  }
-}
 
 /**
  * `POST /api/agents/ask`: routes the question, runs the agent with its tools behind the
@@ -80,7 +62,7 @@ export class AssistantService {
       }
     }
     const actor = auditActor(principal);
-    const calls: CallRecord[] = [];
+    const calls: ToolCallRecord[] = [];
     let answer: AgentAnswer;
     let agent: AgentDefinition | undefined;
     if (!decision.agent) {
@@ -92,7 +74,7 @@ export class AssistantService {
       };
     } else {
       agent = agentByKey(decision.agent)!;
-      const call = this.caller(principal, agent, calls);
+      const call = gatedCaller(this.tools, agent, principal.scopes, calls);
       try {
         answer = await RULES_AGENTS[decision.agent]({ message: dto.message, context: dto.context }, call);
         if (this.model.enabled) {
@@ -177,53 +159,13 @@ export class AssistantService {
     };
   }
 
-  /** The gate, then the tool: caller ∩ agent ∩ tool, and the agent must list the tool. */
-  private caller(principal: Principal, agent: AgentDefinition, calls: CallRecord[]) {
-    return async (name: string, input: Record<string, unknown>) => {
-      const tool = toolByName(name)!;
-      const missing: string[] = agent.tools.includes(name)
-        ? missingScopes(principal.scopes, agent.scopes, tool.scopes)
-        : [`(${name} is not a tool of the ${agent.key} agent)`];
-      const started = process.hrtime.bigint();
-      const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
-      if (missing.length) {
-        calls.push({
-          tool: name,
-          version: tool.version,
-          input,
-          output: null,
-          outcome: 'denied',
-          error: `missing ${missing.join(', ')}`,
-          durationMs: 0,
-        });
-        throw new GateDenied(name, missing);
-      }
-      try {
-        const output = await this.tools.run(name, input);
-        calls.push({ tool: name, version: tool.version, input, output, outcome: 'ok', error: null, durationMs: ms() });
-        return output;
-      } catch (err) {
-        calls.push({
-          tool: name,
-          version: tool.version,
-          input,
-          output: null,
-          outcome: 'failed',
-          error: (err as Error).message,
-          durationMs: ms(),
-        });
-        throw err;
-      }
-    };
-  }
-
   private async saveConversation(
     id: string,
     principal: Principal,
     dto: AskDto,
     decision: RouteDecision,
     answer: AgentAnswer,
-    calls: CallRecord[],
+    calls: ToolCallRecord[],
     model: { provider: string; usage: ModelUsage } = {
       provider: 'rules',
       usage: { inputTokens: 0, outputTokens: 0, costMicroUsd: 0 },
@@ -284,31 +226,22 @@ export class AssistantService {
   ): Promise<ProposalDto> {
     const tool = toolByName(p.tool)!;
     const actor = auditActor(principal);
-    const hash = argumentsHash(tool.name, tool.version, p.arguments);
-    const [row] = (await this.tenant.manager.query(
-      `INSERT INTO approval_requests (org_id, conversation_id, agent, tool, tool_version, arguments, arguments_hash, summary,
-                                      requested_by_type, requested_by, expires_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(hours => $11), clock_timestamp())
-       RETURNING id, expires_at`,
-      [
-        this.tenant.orgId,
-        conversationId,
-        agent.key,
-        tool.name,
-        tool.version,
-        JSON.stringify(p.arguments),
-        hash,
-        p.summary,
-        actor.actorType,
-        actor.actorId,
-        this.config.get('APPROVAL_TTL_HOURS'),
-      ],
-    )) as { id: string; expires_at: Date }[];
+    const row = await insertDraft(this.tenant.manager, {
+      orgId: this.tenant.orgId,
+      agent: agent.key,
+      tool,
+      arguments: p.arguments,
+      summary: p.summary,
+      requestedByType: actor.actorType,
+      requestedBy: actor.actorId,
+      ttlHours: this.config.get('APPROVAL_TTL_HOURS'),
+      conversationId,
+    });
     await this.record(actor, 'agents.proposal.created', conversationId, requestId, {
       approval_id: row.id,
       tool: tool.name,
       tool_version: tool.version,
-      arguments_hash: hash,
+      arguments_hash: row.hash,
     });
     return {
       approval_id: row.id,
@@ -317,7 +250,7 @@ export class AssistantService {
       summary: p.summary,
       arguments: p.arguments,
       status: 'pending',
-      expires_at: row.expires_at.toISOString(),
+      expires_at: row.expiresAt.toISOString(),
     };
   }
 
@@ -358,7 +291,7 @@ export class AssistantService {
     principal: Principal,
     dto: AskDto,
     decision: RouteDecision,
-    calls: CallRecord[],
+    calls: ToolCallRecord[],
     denied: GateDenied,
     requestId?: string,
   ): Promise<void> {

@@ -4,7 +4,7 @@ import { auditActor } from '../../libs/auth';
 import type { Principal } from '../../libs/auth';
 import { AppConfig } from '../../libs/config';
 import { returningRows, TenantContext } from '../../libs/database';
-import { newestFirstPage, ProblemException } from '../../libs/http';
+import { idempotencyKeyError, newestFirstPage, ProblemException } from '../../libs/http';
 import { QueueService } from '../../libs/queue';
 import { AgentSteps } from '../agents/agents.module';
 import type { CreateWorkflowDto, WorkflowDto, WorkflowPageDto, WorkflowSummaryDto } from './dto/workflow.dto';
@@ -45,11 +45,8 @@ export class WorkflowsService {
     idempotencyKey?: string,
     requestId?: string,
   ): Promise<{ created: boolean; id: string; status: WorkflowStatus }> {
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-      throw new ProblemException(400, 'The Idempotency-Key header is invalid.', {
-        errors: [{ field: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' }],
-      });
-    }
+    const keyError = idempotencyKeyError(idempotencyKey);
+    if (keyError) throw new ProblemException(400, 'The Idempotency-Key header is invalid.', { errors: [keyError] });
     if (dto.pattern === 'verification' && dto.agents.length !== 2) {
       throw new ProblemException(400, 'A verification workflow names two agents: [maker, checker].', {
         errors: [{ field: 'agents', message: 'exactly 2 agents for verification' }],

@@ -5,7 +5,7 @@ import { auditActor } from '../../../libs/auth';
 import type { Principal } from '../../../libs/auth';
 import { AppConfig } from '../../../libs/config';
 import { DatabaseService, inSavepoint, TenantContext } from '../../../libs/database';
-import { newestFirstPage, ProblemException } from '../../../libs/http';
+import { idempotencyKeyError, newestFirstPage, ProblemException } from '../../../libs/http';
 import type { QueueStatusDto, RunDto, RunPageDto, StartRunDto } from './dto/run.dto';
 import { LIVE_STATUSES, PayrollRun, RunStatus } from './entities/payroll-run.entity';
 import { recordRunEvent } from './run-transitions';
@@ -45,9 +45,8 @@ export class PayrollRunsService {
       errors.push({ field: 'pay_period_end', message: 'must not be before pay_period_start' });
     if (!errors.length && daysBetween(start, end) > 30)
       errors.push({ field: 'pay_period_end', message: 'a pay period is at most 31 days' });
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-      errors.push({ field: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' });
-    }
+    const keyError = idempotencyKeyError(idempotencyKey);
+    if (keyError) errors.push(keyError);
     if (errors.length) throw new ProblemException(400, 'The pay period is invalid.', { errors });
 
     const repo = this.tenant.repo(PayrollRun);
