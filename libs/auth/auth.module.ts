@@ -2,13 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { DatabaseService } from '../database';
 import { AuthGuard } from './auth.guard';
 import { CredentialResolver } from './credential-resolver.service';
 import { JwtKeysService } from './jwt-keys.service';
 import { JwtStrategy } from './jwt.strategy';
 import { OrgDirectory } from './org-directory.service';
-import { PostgresThrottlerStorage, RateLimitCounterPruner } from './postgres-throttler.storage';
+import { PostgresThrottlerStorage, RateLimitCounterPruner, RateLimitStorageModule } from './postgres-throttler.storage';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RlsIndicator } from './rls.indicator';
 import { TenantScopeInterceptor } from './tenant-scope.interceptor';
@@ -21,12 +20,14 @@ import { TenantScopeInterceptor } from './tenant-scope.interceptor';
 @Module({
   imports: [
     PassportModule,
+    RateLimitStorageModule,
     ThrottlerModule.forRootAsync({
-      inject: [DatabaseService],
+      imports: [RateLimitStorageModule],
+      inject: [PostgresThrottlerStorage],
       // The policy (limits per plan or IP) lives in RateLimitGuard; these are fallbacks.
-      useFactory: (db: DatabaseService) => ({
+      useFactory: (storage: PostgresThrottlerStorage) => ({
         throttlers: [{ name: 'default', ttl: 3_600_000, limit: 1000 }],
-        storage: new PostgresThrottlerStorage(db),
+        storage,
       }),
     }),
   ],
@@ -41,6 +42,6 @@ import { TenantScopeInterceptor } from './tenant-scope.interceptor';
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
   ],
-  exports: [CredentialResolver],
+  exports: [CredentialResolver, RateLimitStorageModule],
 })
 export class AuthModule {}

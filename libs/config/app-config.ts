@@ -180,6 +180,13 @@ export const ENV_SPEC = {
     default: '100',
     parse: parseInteger(1, 10_000_000),
   }),
+  RATE_LIMIT_FLUSH_MS: spec({
+    description:
+      "How often each process adds the requests it counted to the shared rate-limit counters (and reads the others'); " +
+      'with several replicas a limit can be overshot by what the other replicas admit in one such window.',
+    default: '1000',
+    parse: parseInteger(10, 1000),
+  }),
   RATE_LIMIT_FREE_PER_HOUR: spec({
     description: 'Requests per org per hour on the free plan.',
     default: '1000',

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
-import { EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { EntityManager, EntityTarget, ObjectLiteral, QueryRunner, Repository } from 'typeorm';
 import { DatabaseService } from './database.service';
 
 interface TenantScope {
@@ -10,6 +10,14 @@ interface TenantScope {
 }
 
 const storage = new AsyncLocalStorage<TenantScope>();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What `QueryRunner.startTransaction()` records, for a transaction opened by our own statement. */
+function markTransactionOpen(runner: QueryRunner): void {
+  const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+  state.isTransactionActive = true;
+  state.transactionDepth = 1;
+}
 
 export class NoTenantContextError extends Error {
   constructor() {
@@ -27,11 +35,27 @@ export class TenantContext {
   constructor(private readonly db: DatabaseService) {}
 
   async run<T>(orgId: string, work: () => Promise<T>): Promise<T> {
+    if (!UUID.test(orgId)) throw new Error('TenantContext.run: the org id is not a UUID');
     const afterCommit: (() => void)[] = [];
-    const result = await this.db.app.transaction(async (manager) => {
-      await manager.query(`select set_config('app.current_org', $1, true)`, [orgId]);
-      return storage.run({ orgId, manager, afterCommit }, work);
-    });
+    const runner = this.db.app.createQueryRunner();
+    let result: T;
+    try {
+      // One round trip opens the transaction and sets the org (a simple-protocol query, so the
+      // id is a literal: checked above to be a UUID). TypeORM is then told a transaction is open,
+      // so nested transactions inside `work` become savepoints and commit/rollback work as usual.
+      const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
+      await client.query(`START TRANSACTION; SELECT set_config('app.current_org', '${orgId}', true)`);
+      markTransactionOpen(runner);
+      try {
+        result = await storage.run({ orgId, manager: runner.manager, afterCommit }, work);
+        await runner.commitTransaction();
+      } catch (err) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await runner.release();
+    }
     for (const fn of afterCommit) fn();
     return result;
   }

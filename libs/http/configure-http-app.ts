@@ -25,6 +25,8 @@ export function configureHttpApp(app: NestExpressApplication, config: AppConfig)
   app.use(requestObserver(app.get(MetricsService)));
   (app.getHttpServer() as Server).on('clientError', answerClientError);
   app.disable('x-powered-by');
+  // Responses are dynamic and mostly no-store: a SHA-1 ETag of every JSON body bought nothing.
+  app.set('etag', false);
   app.set('trust proxy', config.get('TRUST_PROXY'));
   app.use(
     helmet({

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'supertest';
 import { generateApiKey } from '../../libs/auth';
-import { RateLimitCounterPruner } from '../../libs/auth/postgres-throttler.storage';
+import { PostgresThrottlerStorage, RateLimitCounterPruner } from '../../libs/auth/postgres-throttler.storage';
 import {
   createTestDatabase,
   createTestHttpApp,
@@ -26,8 +27,14 @@ function limitHeaders(res: Response) {
   };
 }
 
-/** hits of the one counter whose key matches the LIKE pattern. */
-async function counter(db: TestDatabase, pattern: string): Promise<number | undefined> {
+/** Writes what an app counted in memory now instead of at its next flush. */
+function flush(app: TestHttpApp): Promise<void> {
+  return app.app.get(PostgresThrottlerStorage).flush();
+}
+
+/** hits of the one counter whose key matches the LIKE pattern, once `apps` have flushed. */
+async function counter(db: TestDatabase, pattern: string, ...apps: TestHttpApp[]): Promise<number | undefined> {
+  for (const app of apps) await flush(app);
   const rows = await sql<{ hits: number }>(db.system, `SELECT hits FROM rate_limit_counters WHERE key LIKE $1`, [
     pattern,
   ]);
@@ -68,7 +75,7 @@ describe('rate limits (per org plan, per IP without credentials, shared in Postg
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(limitHeaders(blocked)).toMatchObject({ limit: 5, remaining: 0 });
-    expect(await counter(db, `%org:${free.id}`)).toBe(6);
+    expect(await counter(db, `%org:${free.id}`, t)).toBe(6);
   });
 
   it('a pro org is not limited at 6 (10000 an hour by default)', async () => {
@@ -77,7 +84,7 @@ describe('rate limits (per org plan, per IP without credentials, shared in Postg
       expect(res.status).toBe(200);
       expect(limitHeaders(res)).toMatchObject({ limit: 10000, remaining: 10000 - i });
     }
-    expect(await counter(db, `%org:${pro.id}`)).toBe(6);
+    expect(await counter(db, `%org:${pro.id}`, t)).toBe(6);
   });
 
   it('probes and metrics are never limited or counted', async () => {
@@ -90,6 +97,7 @@ describe('rate limits (per org plan, per IP without credentials, shared in Postg
       }
       expect(statuses).toEqual(Array(20).fill(200));
     }
+    await flush(t);
     const rows = await sql<{ key: string }>(db.system, `SELECT key FROM rate_limit_counters WHERE key LIKE '%ip:%'`);
     expect(rows).toEqual([]);
   });
@@ -110,7 +118,7 @@ describe('rate limits (per org plan, per IP without credentials, shared in Postg
     expectProblem(blocked, 429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(900);
-    expect(await counter(db, '%:ip:%')).toBe(5);
+    expect(await counter(db, '%:ip:%', t)).toBe(5);
 
     // A forged X-Forwarded-For does not buy a fresh bucket (TRUST_PROXY defaults to false).
     const forged = await t
@@ -123,20 +131,57 @@ describe('rate limits (per org plan, per IP without credentials, shared in Postg
     expect((await t.http().get('/api/orgs/me').set(pro.headers)).status).toBe(200);
   });
 
-  it('two instances on one database share an org count', async () => {
+  it('two instances on one database share an org count once they have flushed', async () => {
     const other = await createTestHttpApp({ db, env: ENV });
     try {
       const org = await createTestOrg(t.app, 'C', 'free');
       const statuses: number[] = [];
-      for (const app of [t, t, t, other, other, other]) {
-        const res = await app.http().get('/api/orgs/me').set(org.headers);
-        statuses.push(res.status);
-      }
+      for (const app of [t, t, t]) statuses.push((await app.http().get('/api/orgs/me').set(org.headers)).status);
+      await flush(t);
+      for (const app of [other, other, other])
+        statuses.push((await app.http().get('/api/orgs/me').set(org.headers)).status);
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
-      expect(await counter(db, `%org:${org.id}`)).toBe(6);
+      expect(await counter(db, `%org:${org.id}`, t, other)).toBe(6);
     } finally {
       await other.close();
     }
+  });
+
+  it('worst-case overshoot: within one flush window each replica admits only what it alone would, then all refuse', async () => {
+    const other = await createTestHttpApp({ db, env: ENV });
+    try {
+      const org = await createTestOrg(t.app, 'D', 'free');
+      const statuses = { t: [] as number[], other: [] as number[] };
+      // No flush in between (timers stopped, however slow the machine): neither knows what the other counted.
+      for (const app of [t, other]) app.app.get(PostgresThrottlerStorage).stopFlushing();
+      for (let i = 0; i < 6; i++) {
+        statuses.t.push((await t.http().get('/api/orgs/me').set(org.headers)).status);
+        statuses.other.push((await other.http().get('/api/orgs/me').set(org.headers)).status);
+      }
+      // Each refuses its own 6th request: the overshoot is (replicas − 1) × what one admitted (5), no more.
+      expect(statuses).toEqual({ t: [200, 200, 200, 200, 200, 429], other: [200, 200, 200, 200, 200, 429] });
+      expect(await counter(db, `%org:${org.id}`, t, other)).toBe(12);
+      // After a flush both see the shared total and refuse.
+      for (const app of [t, other]) expectProblem(await app.http().get('/api/orgs/me').set(org.headers), 429);
+      t.app.get(PostgresThrottlerStorage).startFlushing();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('counts are written on their own every RATE_LIMIT_FLUSH_MS (and what is left at shutdown)', async () => {
+    const quick = await createTestHttpApp({ db, env: { ...ENV, RATE_LIMIT_FLUSH_MS: '50' } });
+    const org = await createTestOrg(t.app, 'E', 'free');
+    try {
+      expect((await quick.http().get('/api/orgs/me').set(org.headers)).status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while ((await counter(db, `%org:${org.id}`)) !== 1 && Date.now() < deadline) await sleep(20);
+      expect(await counter(db, `%org:${org.id}`)).toBe(1);
+      expect((await quick.http().get('/api/orgs/me').set(org.headers)).status).toBe(200);
+    } finally {
+      await quick.close();
+    }
+    expect(await counter(db, `%org:${org.id}`)).toBe(2);
   });
 
   it('counters live in rate_limit_counters, which the runtime role cannot read', async () => {
