@@ -46,6 +46,7 @@ import {
   stopProcess,
   waitForQuiet,
 } from './bench-harness';
+import { recordFigures } from './summary';
 
 const RUNS = envNumber('BENCH_RUNS', 5);
 const PORT = envNumber('BENCH_PORT', 3900);
@@ -252,6 +253,23 @@ function report(results: RunResult[]): boolean {
         `< ${TARGET_MS[kind]} ms | ${meets ? 'yes' : 'NO'} |`,
     );
   }
+
+  recordFigures(
+    'boot',
+    (['cold', 'warm'] as Kind[]).flatMap((kind) => {
+      const values = results.filter((r) => r.kind === kind).map((r) => r.readyMs);
+      if (!values.length) return [];
+      const med = median(values);
+      return [
+        {
+          figure: `${kind} boot, spawn → /health/ready 200 (median of ${values.length})`,
+          today: `${ms(med)} ms`,
+          goal: `< ${TARGET_MS[kind]} ms`,
+          met: med < TARGET_MS[kind],
+        },
+      ];
+    }),
+  );
 
   console.log('\n### Where boot time goes (median ms since spawn at each milestone; Δ = from previous row)\n');
   console.log('| Milestone | Cold (ms) | Δ cold | Warm (ms) | Δ warm |');

@@ -56,6 +56,9 @@ import {
   waitForQuiet,
   waitForReady,
 } from './bench-harness';
+import { recordFigures } from './summary';
+
+const GOAL_RATIO = 0.5;
 
 // ---------------------------------------------------------------------------------------------
 // The bare app (runs in the child process started with --serve-bare <port>)
@@ -220,6 +223,14 @@ function report(measurements: Measurement[]): boolean {
         ? `; server CPU per request live/bare: ${(summary.live.cpuUs / summary.bare.cpuUs).toFixed(2)}`
         : ''),
   );
+  recordFigures('http', [
+    {
+      figure: 'GET /health/live ÷ bare Nest route (req/s)',
+      today: `${ratio.toFixed(2)} (${fmt(summary.live.rps)} vs ${fmt(summary.bare.rps)}/s)`,
+      goal: `≥ ${GOAL_RATIO}`,
+      met: ratio >= GOAL_RATIO,
+    },
+  ]);
   return ok;
 }
 

@@ -124,6 +124,7 @@ import {
   waitForQuiet,
   waitForReady,
 } from './bench-harness';
+import { recordFigures } from './summary';
 
 const EVENTS = envNumber('BENCH_EVENTS', 10_000);
 const ENDPOINT_CASES = envIntList('BENCH_ENDPOINTS', '1,10', 1, 10);
@@ -823,6 +824,36 @@ function report(runs: Run[], raw: RawResult | undefined, workOpts: string, failu
         `${met ? 'yes' : 'no'} (${checks.join(', ')}) |`,
     );
   }
+  recordFigures(
+    'webhooks',
+    ENDPOINT_CASES.flatMap((k) => {
+      const b = runs.find((r) => r.kind === 'burst' && r.endpoints === k);
+      const pc = runs.find((r) => r.kind === 'paced' && r.endpoints === k);
+      if (!b) return [];
+      const ratio = raw && raw.rate > 0 ? b.rate / raw.rate : undefined;
+      const name = `${k} endpoint${k > 1 ? 's' : ''}`;
+      return [
+        {
+          figure: `webhook deliveries end to end, burst, ${name}`,
+          today: `${fmt(b.rate)}/s`,
+          goal: `≥ ${fmt(GOAL_RATE)}/s`,
+          met: b.rate >= GOAL_RATE,
+        },
+        {
+          figure: `webhook deliveries ÷ raw pg-boss send + no-op work, ${name}`,
+          today: ratio === undefined ? 'raw reference not run' : ratio.toFixed(2),
+          goal: `≥ ${GOAL_RATIO}`,
+          met: ratio === undefined ? null : ratio >= GOAL_RATIO,
+        },
+        {
+          figure: `webhook delivery p99 paced at ${fmt(RATE)}/s, ${name}`,
+          today: pc?.latency ? `${fmt(pc.latency.p99)} ms (${pc.missing} missing)` : 'not measured',
+          goal: `< ${GOAL_P99_MS} ms`,
+          met: pc?.latency ? pc.latency.p99 < GOAL_P99_MS && pc.missing === 0 : null,
+        },
+      ];
+    }),
+  );
   p();
   p('### Measurements (enqueue = the INSERT into domain_events committed; delivered = the receiver has the body)');
   p();
