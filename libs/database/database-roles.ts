@@ -35,6 +35,9 @@ export function buildUrls(host: string, port: number, database: string, pw: Role
   };
 }
 
+/** The advisory lock (superuser connection) held while roles and the database are provisioned. */
+const PROVISION_LOCK = 7_391_004_211;
+
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
@@ -57,6 +60,9 @@ export async function provisionRolesAndDatabase(
   const client = new Client({ connectionString: superuserUrl });
   await client.connect();
   try {
+    // Processes starting together on one cluster (api + workers on the embedded database) take
+    // turns: concurrent ALTER ROLE of the same role fails with "tuple concurrently updated".
+    await client.query('SELECT pg_advisory_lock($1)', [PROVISION_LOCK]);
     await ensureRole(client, DB_ROLES.owner, `LOGIN NOSUPERUSER CREATEROLE PASSWORD ${literal(pw.owner)}`);
     await ensureRole(client, DB_ROLES.runtimeGroup, 'NOLOGIN NOSUPERUSER NOBYPASSRLS');
     await ensureRole(client, DB_ROLES.systemGroup, 'NOLOGIN NOSUPERUSER');

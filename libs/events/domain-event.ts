@@ -24,6 +24,11 @@ export interface DomainEventSubscriberOptions {
   workers?: number;
   /** Events fetched per loop iteration, handled one at a time (default 1). */
   batchSize?: number;
+  /**
+   * The method takes `DomainEvent[]`: each fetched batch in one call (when that throws, its
+   * events are retried one by one, each as a one-element array).
+   */
+  batched?: boolean;
 }
 
 export interface DomainEventSubscription extends DomainEventSubscriberOptions {

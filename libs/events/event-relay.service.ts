@@ -65,7 +65,8 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private async relayBatch(): Promise<number> {
-    return this.db.system.transaction(async (manager) => {
+    const perQueue = new Map<string, number>();
+    const relayed = await this.db.system.transaction(async (manager) => {
       const rows = (await manager.query(
         `SELECT id, org_id, type, data, created_at FROM domain_events
          WHERE relayed_at IS NULL ORDER BY created_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
@@ -80,7 +81,10 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
           created_at: row.created_at.toISOString(),
           data: row.data,
         };
-        for (const name of this.subscriptions.queuesFor(row.type)) jobs.push({ name, data: event });
+        for (const name of this.subscriptions.queuesFor(row.type)) {
+          jobs.push({ name, data: event });
+          perQueue.set(name, (perQueue.get(name) ?? 0) + 1);
+        }
       }
       if (jobs.length) await this.queue.boss.insert(jobs, { db: transactionExecutor(manager) });
       await manager.query(`UPDATE domain_events SET relayed_at = now() WHERE id = ANY($1::uuid[])`, [
@@ -88,6 +92,9 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
       ]);
       return rows.length;
     });
+    // Committed: this process' idle subscribers take the jobs now.
+    for (const [name, count] of perQueue) this.queue.wake(name, count);
+    return relayed;
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -24,13 +24,19 @@ export class EventSubscriptions implements OnModuleInit {
       ON_DOMAIN_EVENT,
     );
     for (const { meta, owner, method, call } of found) {
-      const { type, workers, batchSize } = meta;
+      const { type, workers, batchSize, batched } = meta;
       const queueName = `event.${type === '*' ? 'all' : type}.${owner}.${method}`;
-      this.jobs.add(
-        queueName,
-        { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } },
-        (data) => call(data as DomainEvent),
-      );
+      const options = { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } };
+      if (batched) {
+        this.jobs.add(
+          queueName,
+          options,
+          (data) => call([data as DomainEvent]),
+          (jobs) => call(jobs.map((j) => j.data as DomainEvent)),
+        );
+      } else {
+        this.jobs.add(queueName, options, (data) => call(data as DomainEvent));
+      }
       this.byType.set(type, [...(this.byType.get(type) ?? []), queueName]);
     }
   }

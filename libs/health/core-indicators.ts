@@ -1,6 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { EventLoopLag } from '../observability';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppConfig } from '../config';
 import { DatabaseService, pendingMigrations } from '../database';
 import { LifecycleService } from '../core';
@@ -59,20 +59,21 @@ export class CoreIndicators implements OnModuleInit {
 
 /** Liveness: the event loop is turning; measured, never touches the database. */
 @Injectable()
-export class EventLoopIndicator {
-  private readonly histogram = monitorEventLoopDelay({ resolution: 20 });
+export class EventLoopIndicator implements OnModuleDestroy {
+  private readonly lag = new EventLoopLag(20).start();
   private readonly maxDelayMs = 2000;
 
-  constructor(private readonly indicators: HealthIndicatorService) {
-    this.histogram.enable();
+  constructor(private readonly indicators: HealthIndicatorService) {}
+
+  onModuleDestroy(): void {
+    this.lag.stop();
   }
 
+  /** Judges the lag since the previous check (p99 over more than 2 s is down). */
   check() {
-    const p99 = this.histogram.percentile(99) / 1e6;
-    const max = this.histogram.max / 1e6;
-    this.histogram.reset();
-    const data = { event_loop_delay_p99_ms: Math.round(p99), event_loop_delay_max_ms: Math.round(max) };
+    const { p99Ms, maxMs } = this.lag.take();
+    const data = { event_loop_delay_p99_ms: Math.round(p99Ms), event_loop_delay_max_ms: Math.round(maxMs) };
     const check = this.indicators.check('event_loop');
-    return p99 > this.maxDelayMs ? check.down(data) : check.up(data);
+    return p99Ms > this.maxDelayMs ? check.down(data) : check.up(data);
   }
 }

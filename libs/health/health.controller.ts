@@ -36,6 +36,9 @@ export class HealthController {
   async live(@Res() res: Response): Promise<void> {
     const now = performance.now();
     if (!this.liveAnswer || now - this.liveAnswer.at >= LIVE_WINDOW_MS) {
+      // One turn through the timers first: the lag of a stall that has just ended is recorded
+      // by the sampler's tick, which may not have run yet when this request is handled.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       const outcome = await this.health
         .check([async () => this.eventLoop.check()])
         .then((result) => ({ ok: true, result }))

@@ -4,3 +4,4 @@ export * from './observability.module';
 export * from './request-observer';
 export * from './log-output';
 export * from './app-logger';
+export * from './event-loop-lag';

@@ -33,3 +33,6 @@ export interface JobContext {
 }
 
 export type JobHandlerFn<T = unknown> = (data: T, job: JobContext) => Promise<unknown>;
+
+/** A whole fetched batch at once (see QueueConsumer): each job's data with its context. */
+export type BatchHandlerFn<T = unknown> = (jobs: { data: T; job: JobContext }[]) => Promise<unknown>;

@@ -9,13 +9,14 @@ import { MetricsService } from '../observability';
 import { retryWithBackoff } from '../resilience';
 import { CLUSTER_CRON, ClusterCronMetadata, CronSchedule } from './cluster-cron.decorator';
 import { ClusterCronService } from './cluster-cron.service';
-import { JOB_HANDLER, JobHandlerFn, JobHandlerMetadata, QueueOptions } from './job-handler.decorator';
+import { BatchHandlerFn, JOB_HANDLER, JobHandlerFn, JobHandlerMetadata, QueueOptions } from './job-handler.decorator';
 import { QueueService } from './queue.service';
 
 interface Registration {
   queueName: string;
   options: QueueOptions;
   handler: JobHandlerFn;
+  batchHandler?: BatchHandlerFn;
 }
 
 /**
@@ -41,9 +42,9 @@ export class JobRegistry implements OnApplicationBootstrap {
     @Inject(APP_ROLE) private readonly role: AppRole,
   ) {}
 
-  add(queueName: string, options: QueueOptions, handler: JobHandlerFn): void {
+  add(queueName: string, options: QueueOptions, handler: JobHandlerFn, batchHandler?: BatchHandlerFn): void {
     if (this.registrations.has(queueName)) throw new Error(`queue ${queueName} is declared twice`);
-    this.registrations.set(queueName, { queueName, options, handler });
+    this.registrations.set(queueName, { queueName, options, handler, batchHandler });
   }
 
   get queueNames(): string[] {
@@ -97,6 +98,7 @@ export class JobRegistry implements OnApplicationBootstrap {
         this.queue.consume({
           queue: r.queueName,
           handler: r.handler,
+          batchHandler: r.batchHandler,
           batchSize: r.options.batchSize ?? 1,
           pollMs,
           onSettled: (result, seconds, job, err) => this.settled(r.queueName, result, seconds, job.id, err),

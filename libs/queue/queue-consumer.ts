@@ -1,12 +1,17 @@
 import type PgBoss from 'pg-boss';
 import { withTimeout } from '../resilience';
-import type { JobContext, JobHandlerFn } from './job-handler.decorator';
+import type { BatchHandlerFn, JobContext, JobHandlerFn } from './job-handler.decorator';
 
 export type JobOutcome = 'completed' | 'failed';
 
 export interface ConsumerOptions {
   queue: string;
   handler: JobHandlerFn;
+  /**
+   * Handles a whole fetched batch at once when set; if it throws, the batch's jobs are then
+   * run one by one through `handler` (so one bad job fails alone, as without it).
+   */
+  batchHandler?: BatchHandlerFn;
   batchSize: number;
   /** How long an empty fetch waits before the next one (a wake() cuts it short). */
   pollMs: number;
@@ -43,6 +48,15 @@ export class QueueConsumer {
 
   start(): void {
     this.running ??= this.loop();
+  }
+
+  get queue(): string {
+    return this.options.queue;
+  }
+
+  /** Waiting out its polling interval after an empty fetch. */
+  get waiting(): boolean {
+    return this.idleResolve !== undefined;
   }
 
   /** Ends an idle wait now, so the next fetch happens at once. */
@@ -106,6 +120,7 @@ export class QueueConsumer {
 
   private async settle(jobs: PgBoss.JobWithMetadata<object>[]): Promise<void> {
     this.current = jobs.map((j) => j.id);
+    if (this.options.batchHandler && jobs.length > 1 && (await this.runBatch(jobs))) return;
     for (const job of jobs) {
       if (this.abandoned) return;
       const context: JobContext = { id: job.id, queue: this.options.queue, retryCount: job.retryCount };
@@ -131,6 +146,31 @@ export class QueueConsumer {
     }
     if (!this.abandoned) await this.completeDone();
     this.current = [];
+  }
+
+  /** The batch handler over all of `jobs`: true when it succeeded (and every job is completed). */
+  private async runBatch(jobs: PgBoss.JobWithMetadata<object>[]): Promise<boolean> {
+    const contexts = jobs.map((job) => ({
+      data: job.data as unknown,
+      job: { id: job.id, queue: this.options.queue, retryCount: job.retryCount } as JobContext,
+    }));
+    const started = process.hrtime.bigint();
+    try {
+      await withTimeout(
+        Promise.resolve().then(() => this.options.batchHandler!(contexts)),
+        Math.min(...jobs.map((j) => j.expireInSeconds)) * 1000,
+        `batch of ${jobs.length} jobs of ${this.options.queue}`,
+      );
+    } catch (err) {
+      this.options.onError(new Error(`batch failed, running its jobs one by one: ${(err as Error).message}`));
+      return false;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const c of contexts) this.options.onSettled('completed', seconds / jobs.length, c.job);
+    this.completed.push(...contexts.map((c) => c.job.id));
+    this.current = [];
+    if (!this.abandoned) await this.completeDone();
+    return true;
   }
 
   /** One statement marks every job of the batch that succeeded. */

@@ -104,7 +104,24 @@ export class QueueService implements BeforeApplicationShutdown {
         throw new ServiceUnavailableException('The queue is not running.');
       });
     }
-    return this.boss.send(queue, data, options);
+    const id = await this.boss.send(queue, data, options);
+    if (options.startAfter === undefined) this.wake(queue, 1);
+    return id;
+  }
+
+  /**
+   * Jobs were just made due on `queue` (committed): up to `jobs` of this process' idle fetch
+   * loops of it fetch now instead of at the end of their polling wait. Loops of other
+   * processes still find them at their next poll.
+   */
+  wake(queue: string, jobs: number): void {
+    let left = jobs;
+    for (const consumer of this.consumers) {
+      if (left <= 0) return;
+      if (consumer.queue !== queue || !consumer.waiting) continue;
+      consumer.wake();
+      left--;
+    }
   }
 
   /** Starts a fetch loop on a queue (worker roles); it stops with the application. */

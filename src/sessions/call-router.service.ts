@@ -31,6 +31,9 @@ const CANDIDATE = `s.org_id = $1 AND s.logout_at IS NULL AND s.status = 'availab
   AND s.active_calls < s.capacity AND s.ready_at <= now()
   AND (s.offer_cooldown_until IS NULL OR s.offer_cooldown_until <= now())`;
 
+/** Some call of org $1 is queued. */
+const QUEUED = `SELECT 1 FROM calls q WHERE q.org_id = $1 AND q.status = 'queued'`;
+
 /** Waits of 5, 10, … ms for concurrent claims to commit (about 1 s in all at most). */
 const CONTENDED_CLAIM_RETRIES = 20;
 
@@ -55,43 +58,38 @@ export class CallRouter {
     const orgId = this.tenant.orgId;
     const offers: Offer[] = [];
     for (let i = 0; i < limit; i++) {
-      // The agent first, then the call: a transaction locks a queued call only once it holds an
-      // agent for it, so concurrent offers never pass over an older call that is merely locked by
-      // one that found no agent (FIFO holds under bursts).
-      const [waiting] = (await m.query(`SELECT 1 FROM calls WHERE org_id = $1 AND status = 'queued' LIMIT 1`, [
-        orgId,
-      ])) as unknown[];
-      if (!waiting) break;
+      // The agent first (only while a call is queued), then the call: a transaction locks a
+      // queued call only once it holds an agent for it, so concurrent offers never pass over an
+      // older call that is merely locked by one that found no agent (FIFO holds under bursts).
       const agent = await this.claimAgent(m, orgId);
       if (!agent) break;
-      const [call] = (await m.query(
-        `SELECT id FROM calls WHERE org_id = $1 AND status = 'queued'
-         ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [orgId],
-      )) as { id: string }[];
-      if (!call) {
+      // The oldest queued call, the agent's pointer to it and the offer: one statement.
+      const [offer] = await returningRows<{ id: string; offer_count: number; external_id: string | null }>(
+        m,
+        `WITH call AS (
+           SELECT id FROM calls WHERE org_id = $1 AND status = 'queued'
+           ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+         pointer AS (
+           UPDATE agent_sessions s SET current_call_id = coalesce(s.current_call_id, call.id)
+           FROM call WHERE s.id = $2 RETURNING s.id)
+         UPDATE calls c SET status = 'ringing', agent_id = $3, session_id = $2, assigned_at = now(),
+           reserved_until = now() + make_interval(secs => $4), offer_count = c.offer_count + 1
+         FROM call WHERE c.id = call.id
+         RETURNING c.id, c.offer_count, c.external_id`,
+        [orgId, agent.sessionId, agent.agentId, this.config.get('CALL_OFFER_TIMEOUT_SECONDS')],
+      );
+      if (!offer) {
         // Another transaction took the last queued call meanwhile: the agent is free again.
         await m.query(`UPDATE agent_sessions SET active_calls = active_calls - 1 WHERE id = $1`, [agent.sessionId]);
         break;
       }
-      await m.query(`UPDATE agent_sessions SET current_call_id = coalesce(current_call_id, $2) WHERE id = $1`, [
-        agent.sessionId,
-        call.id,
-      ]);
-      const [offer] = await returningRows<{ offer_count: number; external_id: string | null }>(
-        m,
-        `UPDATE calls SET status = 'ringing', agent_id = $2, session_id = $3, assigned_at = now(),
-           reserved_until = now() + make_interval(secs => $4), offer_count = offer_count + 1
-         WHERE id = $1 RETURNING offer_count, external_id`,
-        [call.id, agent.agentId, agent.sessionId, this.config.get('CALL_OFFER_TIMEOUT_SECONDS')],
-      );
       await this.events.publishWith(m, orgId, 'call.assigned', {
-        call_id: call.id,
+        call_id: offer.id,
         external_id: offer.external_id,
         agent_id: agent.agentId,
         session_id: agent.sessionId,
       });
-      offers.push({ callId: call.id, offerCount: offer.offer_count });
+      offers.push({ callId: offer.id, offerCount: offer.offer_count });
     }
     if (offers.length) this.tenant.onCommit(() => void this.scheduleTimeouts(orgId, offers));
     return offers.length;
@@ -111,20 +109,24 @@ export class CallRouter {
    */
   private async claimAgent(m: EntityManager, orgId: string) {
     for (let attempt = 0; ; attempt++) {
-      const [row] = await returningRows<{ session_id: string; agent_id: string }>(
-        m,
+      // One row always: the claimed session (if any), and whether any call is queued at all.
+      const [row] = (await m.query(
         `WITH candidate AS (
            SELECT s.id FROM agent_sessions s JOIN agent_presence p ON p.session_id = s.id
-           WHERE ${CANDIDATE} ORDER BY s.idle_since, s.id LIMIT 1 FOR UPDATE OF s SKIP LOCKED)
-         UPDATE agent_sessions s SET active_calls = s.active_calls + 1
-         FROM candidate c WHERE s.id = c.id RETURNING s.id AS session_id, s.agent_id`,
+           WHERE ${CANDIDATE} AND EXISTS (${QUEUED}) ORDER BY s.idle_since, s.id LIMIT 1 FOR UPDATE OF s SKIP LOCKED),
+         claimed AS (
+           UPDATE agent_sessions s SET active_calls = s.active_calls + 1
+           FROM candidate c WHERE s.id = c.id RETURNING s.id AS session_id, s.agent_id)
+         SELECT claimed.session_id, claimed.agent_id, EXISTS (${QUEUED}) AS queued
+         FROM (SELECT 1) AS one LEFT JOIN claimed ON true`,
         [orgId, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS')],
-      );
-      if (row) return { sessionId: row.session_id, agentId: row.agent_id };
+      )) as { session_id: string | null; agent_id: string | null; queued: boolean }[];
+      if (row.session_id && row.agent_id) return { sessionId: row.session_id, agentId: row.agent_id };
+      if (!row.queued) return null;
       if (attempt >= CONTENDED_CLAIM_RETRIES) return null;
       const [busy] = (await m.query(
         `SELECT EXISTS (SELECT 1 FROM agent_sessions s JOIN agent_presence p ON p.session_id = s.id
-                        WHERE ${CANDIDATE}) AS contended`,
+                        WHERE ${CANDIDATE}) AND EXISTS (${QUEUED}) AS contended`,
         [orgId, this.config.get('SESSION_ROUTABLE_HEARTBEAT_SECONDS')],
       )) as { contended: boolean }[];
       if (!busy.contended) return null;

@@ -46,30 +46,18 @@ export class CallsService {
   ): Promise<{ created: boolean; result: InboundCallResultDto }> {
     assertSupervising(principal);
     const repo = this.tenant.repo(Call);
-    if (dto.external_id) {
-      const existing = await repo.findOneBy({ externalId: dto.external_id });
-      if (existing) return { created: false, result: this.result(existing) };
+    // A provider's retry of the same call id (even a concurrent one) finds the call that won.
+    const [inserted] = await returningRows<{ id: string }>(
+      this.tenant.manager,
+      `INSERT INTO calls (org_id, from_number, to_number, external_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
+      [this.tenant.orgId, dto.from, dto.to ?? null, dto.external_id ?? null],
+    );
+    if (!inserted) {
+      const winner = await repo.findOneByOrFail({ externalId: dto.external_id! });
+      return { created: false, result: this.result(winner) };
     }
-    const runner = this.tenant.manager.queryRunner!;
-    await runner.query('SAVEPOINT inbound');
-    let call: Call;
-    try {
-      call = await repo.save(
-        repo.create({
-          orgId: this.tenant.orgId,
-          fromNumber: dto.from,
-          toNumber: dto.to ?? null,
-          externalId: dto.external_id ?? null,
-        }),
-      );
-      await runner.query('RELEASE SAVEPOINT inbound');
-    } catch (err) {
-      // The provider retried the same call id concurrently: answer with the call that won.
-      await runner.query('ROLLBACK TO SAVEPOINT inbound');
-      const winner = dto.external_id ? await repo.findOneBy({ externalId: dto.external_id }) : null;
-      if (winner) return { created: false, result: this.result(winner) };
-      throw err;
-    }
+    const call = inserted;
     await this.router.offerQueuedIn();
     return { created: true, result: this.result(await repo.findOneByOrFail({ id: call.id })) };
   }

@@ -24,6 +24,7 @@ export type Claim = { kind: 'skip' } | { kind: 'later'; at: Date } | Send;
 
 /** The columns the one-statement claim returns. */
 interface FastClaimRow {
+  id: string;
   payload: Record<string, unknown>;
   attempts: number;
   endpoint_id: string;
@@ -58,42 +59,60 @@ export class DeliveryClaims {
   }
 
   async claim(deliveryId: string): Promise<Claim> {
-    return (await this.fastClaim(deliveryId)) ?? this.lockingClaim(deliveryId);
+    const [fast] = await this.fastClaims([deliveryId]);
+    return fast ?? this.lockingClaim(deliveryId);
+  }
+
+  /** The deliveries of a batch that the one-statement claim can take (the rest: `claim` each). */
+  claimCommon(deliveryIds: string[]): Promise<Send[]> {
+    return this.fastClaims(deliveryIds);
   }
 
   /**
-   * The common case in one statement: a due delivery to an enabled endpoint whose breaker is
-   * closed and that has no rate limit. The endpoint row is read, not locked, so deliveries to
-   * one endpoint do not queue behind each other (a breaker that opens meanwhile lets the
-   * attempts already claimed go ahead, as any breaker does with calls in flight). Anything
-   * else (a breaker not closed, a rate limit, a stale attempt, a duplicate job) returns
-   * undefined and takes the locking path.
+   * The common case in one statement: due deliveries to enabled endpoints whose breaker is
+   * closed and that have no rate limit. Rows are locked in id order and a row another
+   * transaction holds is passed over (it goes to the locking path, which waits for it). The
+   * endpoint row is read, not locked, so deliveries to one endpoint do not queue behind each
+   * other (a breaker that opens meanwhile lets the attempts already claimed go ahead, as any
+   * breaker does with calls in flight). Anything else (a breaker not closed, a rate limit, a
+   * stale attempt, a duplicate job) is left to the locking path.
    */
-  private async fastClaim(deliveryId: string): Promise<Send | undefined> {
-    const [row] = await returningRows<FastClaimRow>(
+  private async fastClaims(deliveryIds: string[]): Promise<Send[]> {
+    const rows = await returningRows<FastClaimRow>(
       this.tenant.manager,
-      `UPDATE webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1, rate_slot_at = NULL,
+      `WITH due AS (
+         SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+         WHERE d.id = ANY($1::uuid[]) AND d.status IN ('pending', 'deferred')
+           AND d.next_attempt_at <= now() + interval '1 second'
+           AND e.enabled AND e.deleted_at IS NULL AND e.breaker_state = 'closed' AND e.rate_limit_per_second IS NULL
+         ORDER BY d.id FOR UPDATE OF d SKIP LOCKED)
+       UPDATE webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1, rate_slot_at = NULL,
          updated_at = now()
-       FROM webhook_endpoints e
-       WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status IN ('pending', 'deferred')
-         AND d.next_attempt_at <= now() + interval '1 second'
-         AND e.enabled AND e.deleted_at IS NULL AND e.breaker_state = 'closed' AND e.rate_limit_per_second IS NULL
-       RETURNING d.payload, d.attempts, e.id AS endpoint_id, e.org_id, e.url, e.format, e.secret_ciphertext,
+       FROM due, webhook_endpoints e
+       WHERE d.id = due.id AND e.id = d.endpoint_id
+       RETURNING d.id, d.payload, d.attempts, e.id AS endpoint_id, e.org_id, e.url, e.format, e.secret_ciphertext,
          e.previous_secret_ciphertext, e.previous_secret_expires_at`,
-      [deliveryId],
+      [deliveryIds],
     );
-    if (!row) return undefined;
-    const secrets =
-      row.format === 'standard'
-        ? this.endpoints.signingSecrets({
-            id: row.endpoint_id,
-            orgId: row.org_id,
-            secretCiphertext: row.secret_ciphertext,
-            previousSecretCiphertext: row.previous_secret_ciphertext,
-            previousSecretExpiresAt: row.previous_secret_expires_at,
-          })
-        : [];
-    return send(deliveryId, row.payload, row.url, row.format, secrets, row.attempts);
+    // Each endpoint's secrets are opened once per batch.
+    const opened = new Map<string, string[]>();
+    const secretsOf = (row: FastClaimRow): string[] => {
+      if (row.format !== 'standard') return [];
+      const key = `${row.endpoint_id}:${row.secret_ciphertext}:${row.previous_secret_ciphertext ?? ''}`;
+      let secrets = opened.get(key);
+      if (!secrets) {
+        secrets = this.endpoints.signingSecrets({
+          id: row.endpoint_id,
+          orgId: row.org_id,
+          secretCiphertext: row.secret_ciphertext,
+          previousSecretCiphertext: row.previous_secret_ciphertext,
+          previousSecretExpiresAt: row.previous_secret_expires_at,
+        });
+        opened.set(key, secrets);
+      }
+      return secrets;
+    };
+    return rows.map((row) => send(row.id, row.payload, row.url, row.format, secretsOf(row), row.attempts));
   }
 
   /** Every other case, under the delivery's and the endpoint's row locks. */

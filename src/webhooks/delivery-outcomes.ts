@@ -7,7 +7,7 @@ import { returningRows, TenantContext } from '../../libs/database';
 import { EventPublisher } from '../../libs/events';
 import { MetricsService } from '../../libs/observability';
 import { nextAttempt } from './delivery-schedule';
-import { attemptParams, LOG_ATTEMPT_SQL, logAttempt } from './delivery-log';
+import { logAttempt } from './delivery-log';
 import type { AttemptRecord } from './delivery-log';
 import { EndpointBreaker } from './endpoint-breaker';
 import { WebhookDelivery } from './entities/webhook-delivery.entity';
@@ -127,48 +127,88 @@ export class DeliveryOutcomes {
   }
 
   /**
-   * A success: the delivery is done and logged in one statement. The endpoint row is written
-   * only when something changes: its breaker or failure clock must reset, or last_success_at
-   * is more than a second old (so a busy endpoint's row is not rewritten on every delivery).
-   * A breaker that is not closed records the success under the row lock (it closes).
+   * The outcomes of a batch, in the caller's transaction: all successes in one statement (log
+   * rows and deliveries), their endpoints in one more; each failure as `record` does it.
+   * Returns when each delivery that failed should be tried again.
    */
-  private async recordSuccess(sent: SentAttempt, o: Outcome): Promise<undefined> {
+  async recordMany(batch: { sent: SentAttempt; outcome: Outcome }[]): Promise<Map<string, Date>> {
+    const retries = new Map<string, Date>();
+    const successes = batch.filter((b) => b.outcome.errorClass === null);
+    if (successes.length) await this.recordSuccesses(successes);
+    for (const { sent, outcome } of batch) {
+      if (outcome.errorClass === null) continue;
+      const at = await this.record(sent, outcome);
+      if (at) retries.set(sent.deliveryId, at);
+    }
+    return retries;
+  }
+
+  private recordSuccess(sent: SentAttempt, o: Outcome): Promise<undefined> {
+    return this.recordSuccesses([{ sent, outcome: o }]).then(() => undefined);
+  }
+
+  /**
+   * Successes: the deliveries are done and logged in one statement. An endpoint row is
+   * written only when something changes: its breaker or failure clock must reset, or
+   * last_success_at is more than a second old (so a busy endpoint's row is not rewritten on
+   * every delivery). An endpoint whose breaker is not closed records the success under its row
+   * lock (it closes).
+   */
+  private async recordSuccesses(batch: { sent: SentAttempt; outcome: Outcome }[]): Promise<void> {
     const m = this.tenant.manager;
-    const [done] = await returningRows<{ endpoint_id: string }>(
+    const done = await returningRows<{ id: string; endpoint_id: string }>(
       m,
-      `WITH logged AS (${LOG_ATTEMPT_SQL})
-       UPDATE webhook_deliveries SET status = 'succeeded', succeeded_at = now(), last_status_code = $4,
+      `WITH input AS (
+         SELECT * FROM unnest($2::uuid[], $3::int[], $4::int[], $5::int[], $6::text[])
+           AS x(delivery_id, attempt, status_code, latency_ms, body)),
+       logged AS (
+         INSERT INTO webhook_delivery_log (org_id, delivery_id, attempt, status_code, latency_ms, error_class, response_body)
+         SELECT $1, delivery_id, attempt, status_code, latency_ms, NULL, body FROM input
+         ON CONFLICT (delivery_id, attempt) DO NOTHING)
+       UPDATE webhook_deliveries d SET status = 'succeeded', succeeded_at = now(), last_status_code = i.status_code,
          last_error = NULL, updated_at = now()
-       WHERE id = $2 AND status = 'delivering' AND attempts = $3
-       RETURNING endpoint_id`,
-      attemptParams(this.tenant.orgId, sent.deliveryId, sent.attempt, o),
+       FROM input i WHERE d.id = i.delivery_id AND d.status = 'delivering' AND d.attempts = i.attempt
+       RETURNING d.id, d.endpoint_id`,
+      [
+        this.tenant.orgId,
+        batch.map((b) => b.sent.deliveryId),
+        batch.map((b) => b.sent.attempt),
+        batch.map((b) => b.outcome.statusCode),
+        batch.map((b) => b.outcome.latencyMs),
+        batch.map((b) => b.outcome.body),
+      ],
     );
-    // Taken over as lost (this worker was too slow): the new owner decides what happens next.
-    if (!done) return undefined;
-    const endpointId = done.endpoint_id;
-    this.results.inc({ result: 'succeeded' });
-    this.logger.debug(
-      { org_id: this.tenant.orgId, delivery_id: sent.deliveryId, endpoint_id: endpointId, job_id: sent.jobId },
-      'webhook delivered',
-    );
-    const closed = await returningRows<{ id: string }>(
-      m,
-      `UPDATE webhook_endpoints SET breaker_failures = 0, failing_since = NULL, last_success_at = now()
-       WHERE id = $1 AND breaker_state = 'closed'
-         AND (breaker_failures > 0 OR failing_since IS NOT NULL OR last_success_at IS NULL
-           OR last_success_at < now() - interval '1 second')
-       RETURNING id`,
-      [endpointId],
-    );
-    if (closed.length) return undefined;
-    const e = await m.findOne(WebhookEndpoint, { where: { id: endpointId }, lock: { mode: 'pessimistic_write' } });
-    if (!e || e.breakerState === 'closed') return undefined; // closed and nothing to reset
-    await this.breaker.record(m, e, true, await dbNow(m));
+    // A delivery not returned was taken over as lost (this worker was too slow): the new owner decides.
+    if (!done.length) return;
+    this.results.inc({ result: 'succeeded' }, done.length);
+    const jobOf = new Map(batch.map((b) => [b.sent.deliveryId, b.sent.jobId]));
+    for (const d of done) {
+      this.logger.debug(
+        { org_id: this.tenant.orgId, delivery_id: d.id, endpoint_id: d.endpoint_id, job_id: jobOf.get(d.id) },
+        'webhook delivered',
+      );
+    }
+    const endpointIds = [...new Set(done.map((d) => d.endpoint_id))].sort();
     await m.query(
-      `UPDATE webhook_endpoints SET last_success_at = now(), failing_since = NULL, updated_at = now() WHERE id = $1`,
-      [e.id],
+      `UPDATE webhook_endpoints SET breaker_failures = 0, failing_since = NULL, last_success_at = now()
+       WHERE id = ANY($1::uuid[]) AND breaker_state = 'closed'
+         AND (breaker_failures > 0 OR failing_since IS NOT NULL OR last_success_at IS NULL
+           OR last_success_at < now() - interval '1 second')`,
+      [endpointIds],
     );
-    return undefined;
+    const notClosed = (await m.query(
+      `SELECT id FROM webhook_endpoints WHERE id = ANY($1::uuid[]) AND breaker_state <> 'closed' ORDER BY id`,
+      [endpointIds],
+    )) as { id: string }[];
+    for (const { id } of notClosed) {
+      const e = await m.findOne(WebhookEndpoint, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!e || e.breakerState === 'closed') continue;
+      await this.breaker.record(m, e, true, await dbNow(m));
+      await m.query(
+        `UPDATE webhook_endpoints SET last_success_at = now(), failing_since = NULL, updated_at = now() WHERE id = $1`,
+        [e.id],
+      );
+    }
   }
 
   async finish(

@@ -12,19 +12,23 @@ import { OutboundError, postJson } from './outbound-http';
 import { webhookRequest } from './standard-webhooks';
 
 export const DELIVER_QUEUE = 'webhooks.deliver';
-const ENQUEUE_CHUNK = 500;
+/** Deliveries one `webhooks.deliver` job carries (claimed together, POSTed concurrently, recorded together). */
+export const DELIVERIES_PER_JOB = 25;
+const JOBS_PER_INSERT = 500;
 
+/** One delivery (`delivery_id`, retries and jobs sent before batching) or a batch (`delivery_ids`). */
 export interface DeliverJobData {
   org_id: string;
-  delivery_id: string;
+  delivery_id?: string;
+  delivery_ids?: string[];
 }
 
 /**
- * One attempt of one delivery, in three steps so no transaction spans the HTTP call:
- * claim (DeliveryClaims: the delivery and the endpoint's breaker and rate slots decide; the
- * attempt is counted) → POST → record (DeliveryOutcomes: log row, breaker, endpoint health,
- * next attempt). Safe to run twice for the same delivery: the claim lets only one attempt be
- * in flight.
+ * One attempt of each delivery of a batch, in three steps so no transaction spans the HTTP
+ * calls: claim (DeliveryClaims, one transaction for the batch: the delivery and the endpoint's
+ * breaker and rate slots decide; the attempt is counted) → POSTs, concurrently → record
+ * (DeliveryOutcomes, one transaction: log rows, breaker, endpoint health, next attempt).
+ * Safe to run twice for the same delivery: the claim lets only one attempt be in flight.
  */
 @Injectable()
 export class DeliveryWorker {
@@ -36,14 +40,43 @@ export class DeliveryWorker {
     private readonly config: AppConfig,
   ) {}
 
+  /** One delivery, alone: claim, POST, record. */
   async deliver(orgId: string, deliveryId: string, jobId?: string): Promise<void> {
     const claim = await this.tenant.run(orgId, () => this.claims.claim(deliveryId));
     if (claim.kind === 'skip') return;
     if (claim.kind === 'later') return this.enqueue(orgId, deliveryId, claim.at);
-    const outcome = await this.post(claim);
-    const sent = { deliveryId, attempt: claim.attempt, jobId };
-    const retryAt = await this.tenant.run(orgId, () => this.outcomes.record(sent, outcome));
-    if (retryAt) await this.enqueue(orgId, deliveryId, retryAt);
+    await this.sendAndRecord(orgId, [claim], jobId);
+  }
+
+  /**
+   * A batch: the common case (closed breaker, no rate limit, due) claimed in one transaction,
+   * POSTed concurrently and recorded in one transaction; meanwhile every other delivery of the
+   * batch (paced, breaker not closed, taken over) goes alone through `deliver`, so its slot or
+   * probe is not held up by the batch.
+   */
+  async deliverMany(orgId: string, deliveryIds: string[], jobId?: string): Promise<void> {
+    const ids = [...new Set(deliveryIds)];
+    const common = await this.tenant.run(orgId, () => this.claims.claimCommon(ids));
+    const claimed = new Set(common.map((c) => c.deliveryId));
+    const rest = ids.filter((id) => !claimed.has(id));
+    const results = await Promise.allSettled([
+      common.length ? this.sendAndRecord(orgId, common, jobId) : undefined,
+      (async () => {
+        for (const id of rest) await this.deliver(orgId, id, jobId);
+      })(),
+    ]);
+    // Both halves have finished before the job fails (pg-boss retries it; what was done is skipped).
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  private async sendAndRecord(orgId: string, sends: Send[], jobId?: string): Promise<void> {
+    const outcomes = await Promise.all(sends.map((claim) => this.post(claim)));
+    const batch = sends.map((claim, i) => ({
+      sent: { deliveryId: claim.deliveryId, attempt: claim.attempt, jobId },
+      outcome: outcomes[i],
+    }));
+    const retries = await this.tenant.run(orgId, () => this.outcomes.recordMany(batch));
+    for (const [id, at] of retries) await this.enqueue(orgId, id, at);
   }
 
   async enqueue(orgId: string, deliveryId: string, at?: Date): Promise<void> {
@@ -51,15 +84,21 @@ export class DeliveryWorker {
     await this.queue.send(DELIVER_QUEUE, data, at ? { startAfter: at } : {});
   }
 
-  /** Jobs for deliveries due now, in inserts of up to 500 (not one round trip each). */
+  /**
+   * Jobs for deliveries due now: DELIVERIES_PER_JOB per job, in inserts of up to 500 jobs
+   * (not one round trip each).
+   */
   async enqueueMany(orgId: string, deliveryIds: string[]): Promise<void> {
-    for (let i = 0; i < deliveryIds.length; i += ENQUEUE_CHUNK) {
-      const jobs: PgBoss.JobInsert[] = deliveryIds.slice(i, i + ENQUEUE_CHUNK).map((id) => {
-        const data: DeliverJobData = { org_id: orgId, delivery_id: id };
-        return { name: DELIVER_QUEUE, data };
-      });
-      await this.queue.boss.insert(jobs);
+    const jobs: PgBoss.JobInsert[] = [];
+    for (let i = 0; i < deliveryIds.length; i += DELIVERIES_PER_JOB) {
+      const data: DeliverJobData = { org_id: orgId, delivery_ids: deliveryIds.slice(i, i + DELIVERIES_PER_JOB) };
+      jobs.push({ name: DELIVER_QUEUE, data });
     }
+    for (let i = 0; i < jobs.length; i += JOBS_PER_INSERT) {
+      await this.queue.boss.insert(jobs.slice(i, i + JOBS_PER_INSERT));
+    }
+    // This process' idle delivery loops take them now.
+    this.queue.wake(DELIVER_QUEUE, jobs.length);
   }
 
   /** The POST itself, outside any transaction: signed, SSRF-checked at connect time, timed out. */

@@ -148,4 +148,26 @@ describe('postJson', () => {
     const opts = { ...DEV, allowHttp: false };
     expect(await errorClassOf(postJson(`http://127.0.0.1:${port}/hook`, '{}', {}, opts))).toBe('ssrf_blocked');
   });
+
+  it('keeps a connection alive per origin: consecutive POSTs reuse one socket', async () => {
+    const sockets = new Set<unknown>();
+    const count = (req: http.IncomingMessage) => sockets.add(req.socket);
+    server.on('request', count);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await postJson(`http://127.0.0.1:${port}/keep`, '{}', {}, DEV);
+        expect(res.statusCode).toBe(200);
+      }
+      expect(hits).toHaveLength(5);
+      expect(sockets.size).toBe(1);
+    } finally {
+      server.off('request', count);
+    }
+  });
+
+  it('checks each new pooled connection at connect time: a name resolving to loopback is refused without loopback', async () => {
+    // "localhost" passes the URL check (it is a name) and is refused when it resolves.
+    expect(await errorClassOf(postJson(`http://localhost:${port}/pooled`, '{}', {}, STRICT))).toBe('ssrf_blocked');
+    expect(hits).toHaveLength(0);
+  });
 });

@@ -67,6 +67,32 @@ export function guardedLookup(allowLoopback: boolean, resolver?: HostResolver): 
   };
 }
 
+/** Kept-alive connections per origin: at most this many at once to one origin (more wait for a free one). */
+const SOCKETS_PER_ORIGIN = 32;
+/** An idle kept connection is closed after this long (below common server keep-alive timeouts). */
+const IDLE_SOCKET_MS = 2000;
+/** Origins with a pool; the least recently used pool is closed beyond this. */
+const MAX_POOLS = 256;
+const pools = new Map<string, http.Agent>();
+
+function agentFor(target: URL, allowLoopback: boolean): http.Agent {
+  const key = `${target.protocol}//${target.host}|${allowLoopback}`;
+  let agent = pools.get(key);
+  if (agent) {
+    pools.delete(key);
+  } else {
+    const options = { keepAlive: true, maxSockets: SOCKETS_PER_ORIGIN, maxFreeSockets: 8, timeout: IDLE_SOCKET_MS };
+    agent = target.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    if (pools.size >= MAX_POOLS) {
+      const [oldest] = pools.keys();
+      pools.get(oldest)?.destroy();
+      pools.delete(oldest);
+    }
+  }
+  pools.set(key, agent);
+  return agent;
+}
+
 function classify(err: unknown): OutboundError {
   if (err instanceof OutboundError) return err;
   if (err instanceof SsrfBlockedError) return new OutboundError('ssrf_blocked', err.reason, { cause: err });
@@ -113,15 +139,17 @@ export function postJson(
     try {
       req = transport.request(target, {
         method: 'POST',
-        // A fresh agent per attempt: no pooled socket skips the lookup and its check.
-        agent: false,
+        // Sockets are kept alive per origin; each new connection resolves and checks its host
+        // (the lookup below), and a kept socket stays connected to the address that was checked.
+        // An injected resolver (tests) gets a fresh connection every time.
+        agent: opts.lookup ? false : agentFor(target, opts.allowLoopback),
         lookup: guardedLookup(opts.allowLoopback, opts.lookup),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'CalmOps-Webhooks/1.0',
           ...headers,
           'content-length': String(Buffer.byteLength(body)),
-          connection: 'close',
+          ...(opts.lookup ? { connection: 'close' } : {}),
         },
       });
     } catch (err) {
@@ -133,10 +161,13 @@ export function postJson(
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = () =>
+      // A response read to its end leaves its socket to the pool; any other ending closes it.
+      const done = (complete = false) =>
         finish(() => {
-          res.destroy();
-          req?.destroy();
+          if (!complete) {
+            res.destroy();
+            req?.destroy();
+          }
           resolve({
             statusCode: res.statusCode ?? 0,
             headers: res.headers,
@@ -153,10 +184,10 @@ export function postJson(
         }
         if (size >= MAX_RESPONSE_BODY_BYTES) done();
       });
-      res.on('end', done);
+      res.on('end', () => done(true));
       // The status arrived; a body cut short still counts as that response.
-      res.on('error', done);
-      res.on('aborted', done);
+      res.on('error', () => done());
+      res.on('aborted', () => done());
     });
     req.end(body);
   });

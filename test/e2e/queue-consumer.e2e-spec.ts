@@ -88,6 +88,58 @@ describe('queue consumers: per-job results, and nothing left running after close
     }
   });
 
+  it('a batch handler takes a whole fetch at once; when it throws, the jobs run one by one and only the bad one fails', async () => {
+    const worker = await createTestWorker({ db, env: { QUEUE_POLL_INTERVAL_SECONDS: '0.5' } });
+    try {
+      const queue = worker.get(QueueService);
+      await queue.boss.createQueue('test.batched', { name: 'test.batched', retryLimit: 3, retryDelay: 1 });
+      const batches: string[][] = [];
+      const single = new Map<string, number>();
+      const settled: string[] = [];
+      const consumer = queue.consume({
+        queue: 'test.batched',
+        batchSize: 5,
+        pollMs: 500,
+        batchHandler: async (jobs) => {
+          const keys = jobs.map((j) => (j.data as { key: string }).key);
+          batches.push(keys);
+          if (keys.includes('poison')) throw new Error('a poisoned batch');
+        },
+        handler: async (data, job) => {
+          const key = (data as { key: string }).key;
+          single.set(key, (single.get(key) ?? 0) + 1);
+          if (key === 'poison' && job.retryCount === 0) throw new Error('poisoned on its first attempt');
+        },
+        onSettled: (outcome, _seconds, job) => settled.push(`${job.id}:${outcome}`),
+        onError: () => undefined,
+      });
+      try {
+        const insert = (keys: string[]) =>
+          queue.boss.insert(keys.map((key) => ({ name: 'test.batched', data: { key }, retryLimit: 3, retryDelay: 1 })));
+        await insert(['x', 'y', 'z']);
+        await waitFor(async () => (await jobsOf(db, 'test.batched')).every((j) => j.state === 'completed'), 30_000);
+        expect(batches.map((b) => [...b].sort())).toEqual([['x', 'y', 'z']]);
+        expect(single.size).toBe(0);
+
+        await insert(['a', 'b', 'poison', 'd', 'e']);
+        await waitFor(async () => {
+          const rows = await jobsOf(db, 'test.batched');
+          return rows.length === 8 && rows.every((j) => j.state === 'completed');
+        }, 30_000);
+        expect(batches.slice(1).map((b) => [...b].sort())).toEqual([['a', 'b', 'd', 'e', 'poison']]);
+        expect(Object.fromEntries(single)).toEqual({ a: 1, b: 1, poison: 2, d: 1, e: 1 });
+        const rows = await jobsOf(db, 'test.batched');
+        expect(rows.filter((r) => r.retry_count > 0).map((r) => r.key)).toEqual(['poison']);
+        expect(settled.filter((s) => s.endsWith(':completed'))).toHaveLength(8);
+        expect(settled.filter((s) => s.endsWith(':failed'))).toHaveLength(1);
+      } finally {
+        await consumer.stop(5000);
+      }
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('closing on a loaded event loop while fetches wait in the database: nothing of the queue runs afterwards', async () => {
     // Every timer created from now on, with where it was created; destroyed ones drop out.
     const timers = new Map<number, string>();

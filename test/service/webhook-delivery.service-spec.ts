@@ -145,4 +145,41 @@ describe('DeliveryWorker (service)', () => {
     expect(slots[2].slot!.getTime() - slots[1].slot!.getTime()).toBe(500);
     expect(receiver.count('paced')).toBe(1);
   });
+
+  it('a batch: the common case is claimed, sent and recorded together; a 500, a paced and an open-breaker delivery each as alone', async () => {
+    receiver.behaviour.set('batch-bad', () => 500);
+    const good = await endpoint('batch-good');
+    const bad = await endpoint('batch-bad');
+    const paced = await endpoint('batch-paced', 2);
+    const broken = await endpoint('batch-broken');
+    await q(`UPDATE webhook_endpoints SET breaker_state = 'open', breaker_opened_at = now() WHERE id = $1`, [broken]);
+    const goods = await Promise.all(Array.from({ length: 20 }, () => delivery(good)));
+    const bads = [await delivery(bad), await delivery(bad)];
+    const paceds = [await delivery(paced), await delivery(paced)];
+    const deferred = await delivery(broken);
+    const all = [...goods, bads[0], ...paceds, deferred, bads[1]];
+    await app.get(DeliveryWorker).deliverMany(orgId, [...all, goods[0]], 'job-1'); // a repeated id is one delivery
+    await app.get(DeliveryWorker).deliverMany(orgId, all, 'job-2'); // a duplicate job finds them claimed or done
+
+    expect(receiver.count('batch-good')).toBe(20);
+    expect(receiver.hits.get('batch-good')!.every((h) => h.verified[0])).toBe(true);
+    for (const id of goods) {
+      expect(await state(id)).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 200 });
+      expect(await log(id)).toEqual([{ attempt: 1, status_code: 200, error_class: null }]);
+    }
+    for (const id of bads) {
+      expect(await state(id)).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500 });
+      expect(await log(id)).toEqual([{ attempt: 1, status_code: 500, error_class: 'http_500' }]);
+    }
+    // Paced: the first went at once, the second holds the next slot; nothing sent before it.
+    expect(receiver.count('batch-paced')).toBe(1);
+    expect((await Promise.all(paceds.map(state))).map((x) => x.status).sort()).toEqual(['pending', 'succeeded']);
+    expect(await state(deferred)).toMatchObject({ status: 'deferred', attempts: 0 });
+    expect(receiver.count('batch-broken')).toBe(0);
+    const [e] = await q<{ last_success_at: Date | null; breaker_failures: number }>(
+      `SELECT last_success_at, breaker_failures FROM webhook_endpoints WHERE id = $1`,
+      [good],
+    );
+    expect(e.last_success_at).not.toBeNull();
+  });
 });

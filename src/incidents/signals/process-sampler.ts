@@ -2,12 +2,11 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { readFile, statfs } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { APP_ROLE, AppConfig } from '../../../libs/config';
 import type { AppRole } from '../../../libs/config';
 import { LifecycleService } from '../../../libs/core';
 import { DatabaseService } from '../../../libs/database';
-import { MetricsService } from '../../../libs/observability';
+import { EventLoopLag, MetricsService } from '../../../libs/observability';
 import { withTimeout } from '../../../libs/resilience';
 import { UploadOutcomes } from '../../payroll/payroll.module';
 import { OpsAlertFailures } from './ops-alert-failures';
@@ -59,7 +58,7 @@ const unknown = (signal: string, scope: SampleRow['scope'], resource: string, re
 @Injectable()
 export class ProcessSampler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('HealthSampler');
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay = new EventLoopLag(10);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private http?: { total: number; errors: number };
@@ -76,7 +75,7 @@ export class ProcessSampler implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     if (this.role === 'task') return;
-    this.loopDelay.enable();
+    this.loopDelay.start();
     const tick = () => {
       if (this.running || this.lifecycle.shuttingDown) return;
       this.running = this.sample()
@@ -90,7 +89,7 @@ export class ProcessSampler implements OnApplicationBootstrap, BeforeApplication
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.loopDelay.disable();
+    this.loopDelay.stop();
     await this.running;
   }
 
@@ -152,19 +151,10 @@ export class ProcessSampler implements OnApplicationBootstrap, BeforeApplication
 
   /** p99 of the event-loop delay since the previous sample. */
   private eventLoop(id: string): SampleRow {
-    const h = this.loopDelay;
-    const row =
-      h.count > 0
-        ? {
-            signal: 'event_loop_lag_ms',
-            scope: 'process' as const,
-            resource: id,
-            value: h.percentile(99) / 1e6,
-            unknown_reason: null,
-          }
-        : unknown('event_loop_lag_ms', 'process', id, 'no event-loop delay recorded in the window yet');
-    h.reset();
-    return row;
+    const w = this.loopDelay.take();
+    return w.count > 0
+      ? { signal: 'event_loop_lag_ms', scope: 'process', resource: id, value: w.p99Ms, unknown_reason: null }
+      : unknown('event_loop_lag_ms', 'process', id, 'no event-loop delay recorded in the window yet');
   }
 
   private async disk(): Promise<SampleRow> {

@@ -55,7 +55,8 @@ export class DeliverWebhookJob {
     queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 150 },
   })
   async deliver(data: DeliverJobData, job: JobContext): Promise<void> {
-    await this.worker.deliver(data.org_id, data.delivery_id, job.id);
+    const ids = data.delivery_ids ?? (data.delivery_id ? [data.delivery_id] : []);
+    if (ids.length) await this.worker.deliverMany(data.org_id, ids, job.id);
   }
 
   @ClusterCron('webhooks.redrive', { everyMs: 30_000 })
