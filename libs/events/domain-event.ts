@@ -25,8 +25,10 @@ export interface DomainEventSubscriberOptions {
   /** Events fetched per loop iteration, handled one at a time (default 1). */
   batchSize?: number;
   /**
-   * The method takes `DomainEvent[]`: each fetched batch in one call (when that throws, its
-   * events are retried one by one, each as a one-element array).
+   * The method takes `DomainEvent[]`. The relay sends such a subscriber one job per relayed batch
+   * of events (up to 200), and a fetch of `batchSize` jobs is handled in one call; when that call
+   * throws, the fetched jobs are run one by one (a job's events together), and a failed job is
+   * retried as a whole, so the method must be idempotent per event.
    */
   batched?: boolean;
 }

@@ -5,7 +5,7 @@ import type { AppRole } from '../config';
 import { DatabaseService, WakeLoop } from '../database';
 import { QueueService, transactionExecutor } from '../queue';
 import { DomainEvent } from './domain-event';
-import { EventSubscriptions } from './event-subscriptions.service';
+import { DomainEventBatch, EventSubscriptions } from './event-subscriptions.service';
 
 const BATCH = 200;
 
@@ -73,6 +73,8 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
       )) as OutboxRow[];
       if (!rows.length) return 0;
       const jobs: PgBoss.JobInsert[] = [];
+      // A batched subscriber gets one job for all of this batch's events it subscribes to.
+      const batches = new Map<string, DomainEvent[]>();
       for (const row of rows) {
         const event: DomainEvent = {
           id: row.id,
@@ -82,9 +84,18 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
           data: row.data,
         };
         for (const name of this.subscriptions.queuesFor(row.type)) {
+          if (this.subscriptions.isBatched(name)) {
+            batches.set(name, [...(batches.get(name) ?? []), event]);
+            continue;
+          }
           jobs.push({ name, data: event });
           perQueue.set(name, (perQueue.get(name) ?? 0) + 1);
         }
+      }
+      for (const [name, events] of batches) {
+        const data: DomainEventBatch = { events };
+        jobs.push({ name, data });
+        perQueue.set(name, (perQueue.get(name) ?? 0) + 1);
       }
       if (jobs.length) await this.queue.boss.insert(jobs, { db: transactionExecutor(manager) });
       await manager.query(`UPDATE domain_events SET relayed_at = now() WHERE id = ANY($1::uuid[])`, [

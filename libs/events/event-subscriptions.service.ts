@@ -8,6 +8,8 @@ import { DomainEvent, DomainEventSubscription, ON_DOMAIN_EVENT } from './domain-
 @Injectable()
 export class EventSubscriptions implements OnModuleInit {
   private readonly byType = new Map<string, string[]>();
+  /** Queues of `batched` subscribers: one job carries many events ({ events: [...] }). */
+  private readonly batchedQueues = new Set<string>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -28,11 +30,12 @@ export class EventSubscriptions implements OnModuleInit {
       const queueName = `event.${type === '*' ? 'all' : type}.${owner}.${method}`;
       const options = { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } };
       if (batched) {
+        this.batchedQueues.add(queueName);
         this.jobs.add(
           queueName,
           options,
-          (data) => call([data as DomainEvent]),
-          (jobs) => call(jobs.map((j) => j.data as DomainEvent)),
+          (data) => call(eventsOf(data)),
+          (jobs) => call(jobs.flatMap((j) => eventsOf(j.data))),
         );
       } else {
         this.jobs.add(queueName, options, (data) => call(data as DomainEvent));
@@ -41,8 +44,23 @@ export class EventSubscriptions implements OnModuleInit {
     }
   }
 
+  /** Whether the queue's jobs carry many events each. */
+  isBatched(queueName: string): boolean {
+    return this.batchedQueues.has(queueName);
+  }
+
   /** Subscribers of this type, plus those of every type (`@OnDomainEvent('*')`). */
   queuesFor(type: string): string[] {
     return [...(this.byType.get(type) ?? []), ...(type === '*' ? [] : (this.byType.get('*') ?? []))];
   }
+}
+
+/** A batched subscriber's job: { events } (one job per relayed batch), or one event (older jobs). */
+export interface DomainEventBatch {
+  events: DomainEvent[];
+}
+
+function eventsOf(data: unknown): DomainEvent[] {
+  const batch = data as Partial<DomainEventBatch>;
+  return Array.isArray(batch?.events) ? batch.events : [data as DomainEvent];
 }

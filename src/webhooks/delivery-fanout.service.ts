@@ -5,15 +5,18 @@ import type { DomainEvent } from '../../libs/events';
 import { DeliveryWorker } from './delivery-worker.service';
 import { isWebhookEventType, matchesEventType } from './event-types';
 
-/** Fan-out loops per worker process, and events each fetches (and fans out) at once. */
+/**
+ * Fan-out loops per worker process, and jobs each fetches (and fans out) at once; the relay puts
+ * up to 200 events in one job, so one call handles up to 800 events.
+ */
 const FANOUT_WORKERS = 4;
-const FANOUT_BATCH = 100;
+const FANOUT_BATCH = 4;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Turns committed domain events of public types into one delivery per subscribed endpoint of
- * their org, a fetched batch at a time: per org, one transaction reads its endpoints once and
+ * their org, a relayed batch at a time: per org, one transaction reads its endpoints once and
  * writes all the batch's deliveries in one statement; then their jobs are enqueued in one
  * insert. Idempotent: (endpoint, event) is unique, and a repeated run (the job is retried if
  * it dies between commit and enqueue) re-sends the jobs of deliveries not tried yet; a

@@ -28,6 +28,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { Client } from 'pg';
 import {
@@ -39,6 +40,7 @@ import {
   cpuStr,
   embeddedUrl,
   envDecimal,
+  envIntList,
   fmt,
   httpRequest,
   installExitHandlers,
@@ -115,6 +117,66 @@ function env(dataDir: string): NodeJS.ProcessEnv {
     { PORT: String(PORT), HEALTH_PORT: String(HEALTH_PORT) },
     { unlimitedPlans: ['PRO', 'FREE'], remove: ['JWT_SECRET'] },
   );
+}
+
+/**
+ * BENCH_ORG_COUNTS ("1,10,1000"): that many orgs (pro plan, so never limited here), one API key
+ * each, seeded as superuser; autocannon rotates over their keys, so each request is another
+ * org's key lookup (cached API_KEY_CACHE_TTL_MS), rate-limit bucket and tenant transaction.
+ */
+async function orgSpread(
+  dir: string,
+  base: string,
+  appPid: number,
+  pgPid: number | undefined,
+): Promise<{ orgs: number; result: CannonResult; cpuMs: Cpu }[]> {
+  const counts = envIntList('BENCH_ORG_COUNTS', '1,10,1000', 1, 100_000);
+  if (!counts.length) return [];
+  const { generateApiKey } = require(join(ROOT, 'dist', 'libs', 'auth', 'api-key-format.js')) as {
+    generateApiKey(): { key: string; prefix: string; last4: string; hash: string };
+  };
+  const most = Math.max(...counts);
+  const keys = Array.from({ length: most }, () => generateApiKey());
+  const su = await resources.connect(embeddedUrl(dir, PG_PORT, 'superuser'), 'calmops:bench-auth-orgs');
+  await su.query(
+    `WITH o AS (
+       INSERT INTO orgs (name, plan) SELECT 'Bench org ' || i, 'pro' FROM generate_series(1, $1) i
+       RETURNING id, row_number() OVER () AS n)
+     INSERT INTO api_keys (org_id, name, prefix, last4, key_hash, scopes, created_by)
+     SELECT o.id, 'bench', k.prefix, k.last4, k.hash, ARRAY['orgs:read'], 'bench'
+     FROM o JOIN unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS k(prefix, last4, hash, n) ON k.n = o.n`,
+    [most, keys.map((k) => k.prefix), keys.map((k) => k.last4), keys.map((k) => k.hash)],
+  );
+  await su.query('ANALYZE orgs, api_keys');
+  await resources.release(su);
+  const out: { orgs: number; result: CannonResult; cpuMs: Cpu }[] = [];
+  for (const n of counts) {
+    let next = 0;
+    const opts = {
+      url: `${base}/api/orgs/me`,
+      connections: CONNECTIONS,
+      pipelining: PIPELINING,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (req: Record<string, unknown>) => ({
+            ...req,
+            headers: { ...(req.headers as object), 'x-api-key': keys[next++ % n].key },
+          }),
+        },
+      ],
+    };
+    await waitForQuiet(QUIET_WAIT_MS);
+    await runAutocannon({ ...opts, duration: WARMUP_S });
+    const { value: result, cpuMs } = await withCpu(appPid, pgPid, () =>
+      runAutocannon({ ...opts, duration: DURATION_S }),
+    );
+    out.push({ orgs: n, result, cpuMs });
+    console.log(
+      `${n} org(s): ${fmt(result.requests.mean)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`,
+    );
+  }
+  return out;
 }
 
 /** `task issue-token` on the same DATA_DIR (it reuses the running embedded server); the token is the last line. */
@@ -416,6 +478,8 @@ async function bench(): Promise<void> {
     replays = await sqlReplay(dataDir, creds.org_id);
   }
 
+  const spread = await orgSpread(dataDir, base, appPid, pgPid);
+
   const summarized = summarize(measurements);
   const summary = summarized.summary;
   let ok = summarized.ok;
@@ -452,6 +516,21 @@ async function bench(): Promise<void> {
     }
   }
 
+  if (spread.length) {
+    console.log(
+      `\n### How cost grows: GET /api/orgs/me with API keys of N active orgs (${CONNECTIONS} connections, ` +
+        `keys in rotation, ${DURATION_S} s each after a ${WARMUP_S} s warm-up)\n`,
+    );
+    console.log('| Active orgs | Req/s | p50 (ms) | p99 (ms) | App µs CPU/req | PostgreSQL µs CPU/req | non-2xx |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|');
+    for (const x of spread) {
+      const n = x.result.requests.total || 1;
+      console.log(
+        `| ${fmt(x.orgs)} | ${fmt(x.result.requests.mean)} | ${x.result.latency.p50} | ${x.result.latency.p99} | ` +
+          `${fmt((x.cpuMs.app * 1000) / n)} | ${fmt((x.cpuMs.pg * 1000) / n)} | ${x.result.non2xx} |`,
+      );
+    }
+  }
   console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
   recordFigures(
     'auth',

@@ -634,28 +634,30 @@ function report(results: PhaseResult[]): boolean {
     `Peak RSS of the app process over its RSS before the run: **${fmt(growth)} MB** ` +
       `(goal < ${GOAL_RSS_GROWTH_MB} MB: ${growth < GOAL_RSS_GROWTH_MB ? 'met' : 'MISSED'})`,
   );
-  recordFigures('payroll', [
-    ...results.map((r) => {
-      const plain = r.raw.find((x) => x.variant === 'plain')!;
-      const run = rates(r).run;
-      const ratio = run === undefined ? undefined : run / ((plain.rows * 1000) / plain.ms);
-      return {
-        figure: `payroll run ÷ raw multi-row INSERT of the same rows, checkpoint ${fmt(r.checkpoint)} (${fmt(TICKETS)} tickets)`,
-        today:
-          ratio === undefined
-            ? 'run not done in its budget'
-            : `${ratio.toFixed(2)} (${fmt(run!)} vs ${fmt((plain.rows * 1000) / plain.ms)} rows/s)`,
-        goal: `≥ ${GOAL_RATIO}`,
-        met: ratio === undefined ? false : ratio >= GOAL_RATIO,
-      };
-    }),
-    {
-      figure: `payroll worker peak RSS over its RSS before the run (${fmt(TICKETS)} tickets)`,
-      today: `${fmt(growth)} MB`,
-      goal: `< ${GOAL_RSS_GROWTH_MB} MB`,
-      met: growth < GOAL_RSS_GROWTH_MB,
-    },
-  ]);
+  // The summary holds the default shape only (scaling runs vary the ticket count).
+  if (TICKETS === 100_000)
+    recordFigures('payroll', [
+      ...results.map((r) => {
+        const plain = r.raw.find((x) => x.variant === 'plain')!;
+        const run = rates(r).run;
+        const ratio = run === undefined ? undefined : run / ((plain.rows * 1000) / plain.ms);
+        return {
+          figure: `payroll run ÷ raw multi-row INSERT of the same rows, checkpoint ${fmt(r.checkpoint)} (${fmt(TICKETS)} tickets)`,
+          today:
+            ratio === undefined
+              ? 'run not done in its budget'
+              : `${ratio.toFixed(2)} (${fmt(run!)} vs ${fmt((plain.rows * 1000) / plain.ms)} rows/s)`,
+          goal: `≥ ${GOAL_RATIO}`,
+          met: ratio === undefined ? false : ratio >= GOAL_RATIO,
+        };
+      }),
+      {
+        figure: `payroll worker peak RSS over its RSS before the run (${fmt(TICKETS)} tickets)`,
+        today: `${fmt(growth)} MB`,
+        goal: `< ${GOAL_RSS_GROWTH_MB} MB`,
+        met: growth < GOAL_RSS_GROWTH_MB,
+      },
+    ]);
   return ok;
 }
 

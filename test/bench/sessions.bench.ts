@@ -41,7 +41,8 @@
  * crons) counted once over 15 s; every reading waits 11 s for idle backends to flush their stats.
  *
  * Settings (env): BENCH_CONNECTIONS (100), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (2),
- * BENCH_HB_SESSIONS (500), BENCH_AGENTS (200), BENCH_CALLS (2000), BENCH_SERIAL_CALLS (300),
+ * BENCH_HB_SESSIONS (500), BENCH_AGENTS (200), BENCH_HISTORY_SESSIONS (0: closed sessions seeded
+ * before (b)), BENCH_CALLS (2000), BENCH_SERIAL_CALLS (300),
  * BENCH_CONCURRENCY ("1,50,500"), BENCH_ROUTING_ROUNDS (2), BENCH_PORT (3940; +2 is HEALTH_PORT),
  * BENCH_PG_PORT (5940), BENCH_BOOT_TIMEOUT_MS (90000), BENCH_QUIET_WAIT_MS (10000: before each
  * measurement wait up to this long for other processes to use < 0.3 CPU over 1 s; 0 = never wait).
@@ -91,6 +92,8 @@ const WARMUP_S = envNumber('BENCH_WARMUP', 2);
 const ROUNDS = envNumber('BENCH_ROUNDS', 2);
 const HB_SESSIONS = envNumber('BENCH_HB_SESSIONS', 500);
 const AGENTS = envNumber('BENCH_AGENTS', 200);
+/** Closed sessions (with their presence rows) seeded before (b): routing must not slow down as history grows. */
+const HISTORY_SESSIONS = envNumber('BENCH_HISTORY_SESSIONS', 0, true);
 const CALLS = envNumber('BENCH_CALLS', 2000);
 const SERIAL_CALLS = envNumber('BENCH_SERIAL_CALLS', 300);
 const CONCURRENCY = envIntList('BENCH_CONCURRENCY', '1,50,500', 1, 2000);
@@ -178,6 +181,25 @@ async function seedAgents(su: Client, orgId: string, count: number, prefix: stri
   );
   await su.query('ANALYZE call_agents, agent_sessions, agent_presence');
   return rows.map((r) => r.id);
+}
+
+/** Closed sessions of 500 former agents, with their (stale, disconnected) presence rows. */
+async function seedHistory(su: Client, orgId: string, count: number): Promise<void> {
+  const t = Date.now();
+  await su.query(
+    `WITH a AS (
+       INSERT INTO call_agents (org_id, name, max_concurrent_calls)
+       SELECT $1, 'History agent ' || i, 1 FROM generate_series(1, 500) i RETURNING id, org_id),
+     s AS (
+       INSERT INTO agent_sessions (org_id, agent_id, capacity, idle_since, logout_at, status, end_reason)
+       SELECT a.org_id, a.id, 1, now() - interval '2 days', now() - interval '1 day', 'offline', 'logout'
+       FROM a, generate_series(1, ceil($2 / 500.0)::int) RETURNING id, org_id)
+     INSERT INTO agent_presence (session_id, org_id, device_connected, last_heartbeat)
+     SELECT id, org_id, false, now() - interval '1 day' FROM s`,
+    [orgId, count],
+  );
+  await su.query('VACUUM ANALYZE call_agents, agent_sessions, agent_presence');
+  console.log(`(b) seeded ${fmt(count)} closed sessions of history in ${fmt(Date.now() - t)} ms`);
 }
 
 /** Ends every live call of the org and frees the given sessions, heartbeat fresh, as after seeding. */
@@ -717,7 +739,8 @@ function reportHeartbeats(ms_: HbMeasurement[]): { ok: boolean; ratio: number; r
 function reportRouting(runs: RoutingRun[], explains: Explained[], trips: RoundTrips): boolean {
   let ok = true;
   console.log(
-    `\n### (b) Inbound-call routing (${AGENTS} agents of capacity 1; ${fmt(CALLS)} calls per run, ` +
+    `\n### (b) Inbound-call routing (${AGENTS} agents of capacity 1; ${fmt(HISTORY_SESSIONS)} closed sessions of ` +
+      `history; ${fmt(CALLS)} calls per run, ` +
       `${SERIAL_CALLS} at concurrency 1)\n`,
   );
   console.log(
@@ -874,6 +897,7 @@ async function bench(): Promise<void> {
   );
 
   // (b)
+  if (HISTORY_SESSIONS) await seedHistory(su, creds.org_id, HISTORY_SESSIONS);
   const agents = await seedAgents(su, creds.org_id, AGENTS, 'Router agent');
   const explains: Explained[] = [];
   const window = 45; // SESSION_ROUTABLE_HEARTBEAT_SECONDS default
@@ -916,7 +940,8 @@ async function bench(): Promise<void> {
   const trips = await roundTrips(su);
   const a = reportHeartbeats(hb);
   const b = reportRouting(runs, explains, trips);
-  recordSessionFigures(a.ratio, a.rps, runs);
+  // The summary holds the default shape only (scaling runs vary agents and history).
+  if (AGENTS === 200 && HISTORY_SESSIONS === 0) recordSessionFigures(a.ratio, a.rps, runs);
   console.log(`\nLoad average (1/5/15 min) at the end: ${loadStr()} on ${cpus().length} CPU(s).`);
   await resetRouting(su, creds.org_id, agents);
   await resources.release(su);
