@@ -847,7 +847,9 @@ function recordSessionFigures(ratio: number, rps: Record<HbTarget, number>, runs
       met: ratio >= GOAL_HB_RATIO,
     },
     {
-      figure: `inbound call routing: CPU per call, app + PostgreSQL (${GOAL_AT} in flight)`,
+      figure:
+        `inbound calls: CPU per call, app + PostgreSQL (${GOAL_AT} in flight; ${AGENTS} agents, ${fmt(CALLS)} calls: ` +
+        `${AGENTS} routed, the rest queued)`,
       today: cpuMs === undefined ? 'not run' : `${cpuMs.toFixed(2)} ms`,
       goal: `≤ ${GOAL_CPU_MS_PER_CALL} ms`,
       met: cpuMs === undefined ? null : cpuMs <= GOAL_CPU_MS_PER_CALL,

@@ -78,7 +78,15 @@ const k8s: K8sObject[] = yamlFiles
   .flatMap((f) => parse(f).map((d) => d.toJS() as K8sObject));
 const compose = parse(join(DOCKER, 'docker-compose.yml'))[0].toJS() as { services: Record<string, ComposeService> };
 const appServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
-const ENV_NAMES = Object.keys(ENV_SPEC);
+/** What the app reads, and what Node itself reads (the worker's heap limit). */
+const ENV_NAMES = [...Object.keys(ENV_SPEC), 'NODE_OPTIONS'];
+
+/** A Kubernetes memory quantity (Mi / Gi) in bytes. */
+function parseMemory(quantity: string | undefined): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity ?? '');
+  if (!m) throw new Error(`unexpected memory quantity ${quantity}`);
+  return Number(m[1]) * 2 ** (m[2] === 'Gi' ? 30 : 20);
+}
 
 function find(kind: string, name: string): K8sObject {
   const obj = k8s.find((o) => o.kind === kind && o.metadata.name === name);
@@ -257,6 +265,13 @@ describe('deployment files in docker/', () => {
     ];
     expect(names.length).toBeGreaterThan(10);
     for (const name of names) expect(ENV_NAMES).toContain(name);
+    // A worker's heap is bounded below its pod's memory limit (V8 sizes it from the node otherwise).
+    const worker = find('Deployment', 'calmops-worker');
+    for (const c of containersOf(worker)) {
+      const heap = /--max-old-space-size=(\d+)/.exec(containerEnv(c).NODE_OPTIONS ?? '');
+      expect(heap).not.toBeNull();
+      expect(Number(heap![1]) * 2 ** 20).toBeLessThan(parseMemory(c.resources?.limits?.memory));
+    }
 
     for (const w of workloads) {
       for (const c of containersOf(w)) {

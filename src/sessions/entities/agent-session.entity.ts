@@ -19,6 +19,9 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 @Index('agent_sessions_org_open', ['orgId', 'status'], { where: 'logout_at IS NULL' })
 @Index('agent_sessions_one_open', ['agentId'], { unique: true, where: 'logout_at IS NULL' })
 @Index('agent_sessions_wake_at', ['wakeAt'], { where: 'wake_at IS NOT NULL' })
+@Index('agent_sessions_routable', ['orgId', 'idleSince', 'id'], {
+  where: `logout_at IS NULL AND status = 'available' AND pending_status IS NULL`,
+})
 @Check('agent_sessions_status_check', `status IN ('available', 'away', 'offline')`)
 @Check('agent_sessions_pending_check', `pending_status IS NULL OR pending_status IN ('away', 'offline')`)
 @Check('agent_sessions_calls_check', `active_calls BETWEEN 0 AND capacity`)
