@@ -27,6 +27,8 @@ describe('postJson', () => {
           res.writeHead(302, { location: `http://127.0.0.1:${port}/target` }).end();
         } else if (req.url === '/hang') {
           // never answers
+        } else if (req.url === '/nul') {
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('a\u0000b');
         } else if (req.url === '/big') {
           res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(1024 * 1024));
         } else {
@@ -169,5 +171,10 @@ describe('postJson', () => {
     // "localhost" passes the URL check (it is a name) and is refused when it resolves.
     expect(await errorClassOf(postJson(`http://localhost:${port}/pooled`, '{}', {}, STRICT))).toBe('ssrf_blocked');
     expect(hits).toHaveLength(0);
+  });
+
+  it('shows NUL bytes of a response body as U+FFFD (PostgreSQL text cannot store them)', async () => {
+    const res = await postJson(`http://127.0.0.1:${port}/nul`, '{}', {}, DEV);
+    expect(res.bodyPrefix).toBe('a\uFFFDb');
   });
 });

@@ -38,7 +38,7 @@ export interface PostJsonOptions {
 export interface PostJsonResult {
   statusCode: number;
   headers: IncomingHttpHeaders;
-  /** The first MAX_RESPONSE_BODY_BYTES bytes of the body, decoded as UTF-8. */
+  /** The first MAX_RESPONSE_BODY_BYTES bytes of the body, decoded as UTF-8, NUL shown as U+FFFD. */
   bodyPrefix: string;
   latencyMs: number;
 }
@@ -171,7 +171,11 @@ export function postJson(
           resolve({
             statusCode: res.statusCode ?? 0,
             headers: res.headers,
-            bodyPrefix: Buffer.concat(chunks).toString('utf8'),
+            // PostgreSQL text cannot hold NUL: a receiver's NUL bytes would make the attempt log
+            // (and with it the whole batch's record) fail, so they are shown as U+FFFD.
+            bodyPrefix: Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/\u0000/g, '\uFFFD'),
             latencyMs: Math.round(performance.now() - started),
           });
         });
