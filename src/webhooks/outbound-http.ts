@@ -173,9 +173,7 @@ export function postJson(
             headers: res.headers,
             // PostgreSQL text cannot hold NUL: a receiver's NUL bytes would make the attempt log
             // (and with it the whole batch's record) fail, so they are shown as U+FFFD.
-            bodyPrefix: Buffer.concat(chunks)
-              .toString('utf8')
-              .replace(/\u0000/g, '\uFFFD'),
+            bodyPrefix: Buffer.concat(chunks).toString('utf8').replaceAll('\u0000', '\uFFFD'),
             latencyMs: Math.round(performance.now() - started),
           });
         });
