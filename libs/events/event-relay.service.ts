@@ -85,7 +85,9 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
         };
         for (const name of this.subscriptions.queuesFor(row.type)) {
           if (this.subscriptions.isBatched(name)) {
-            batches.set(name, [...(batches.get(name) ?? []), event]);
+            const batch = batches.get(name);
+            if (batch) batch.push(event);
+            else batches.set(name, [event]);
             continue;
           }
           jobs.push({ name, data: event });

@@ -57,9 +57,8 @@ export class CallsService {
       const winner = await repo.findOneByOrFail({ externalId: dto.external_id! });
       return { created: false, result: this.result(winner) };
     }
-    const call = inserted;
     await this.router.offerQueuedIn();
-    return { created: true, result: this.result(await repo.findOneByOrFail({ id: call.id })) };
+    return { created: true, result: this.result(await repo.findOneByOrFail({ id: inserted.id })) };
   }
 
   async get(id: string): Promise<CallDto> {

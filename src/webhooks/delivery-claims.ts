@@ -59,13 +59,8 @@ export class DeliveryClaims {
   }
 
   async claim(deliveryId: string): Promise<Claim> {
-    const [fast] = await this.fastClaims([deliveryId]);
-    return fast ?? this.lockingClaim(deliveryId);
-  }
-
-  /** The deliveries of a batch that the one-statement claim can take (the rest: `claim` each). */
-  claimCommon(deliveryIds: string[]): Promise<Send[]> {
-    return this.fastClaims(deliveryIds);
+    const [fast] = await this.claimCommon([deliveryId]);
+    return fast ?? this.claimAlone(deliveryId);
   }
 
   /**
@@ -77,7 +72,7 @@ export class DeliveryClaims {
    * breaker does with calls in flight). Anything else (a breaker not closed, a rate limit, a
    * stale attempt, a duplicate job) is left to the locking path.
    */
-  private async fastClaims(deliveryIds: string[]): Promise<Send[]> {
+  async claimCommon(deliveryIds: string[]): Promise<Send[]> {
     const rows = await returningRows<FastClaimRow>(
       this.tenant.manager,
       `WITH due AS (
@@ -116,7 +111,7 @@ export class DeliveryClaims {
   }
 
   /** Every other case, under the delivery's and the endpoint's row locks. */
-  private async lockingClaim(deliveryId: string): Promise<Claim> {
+  async claimAlone(deliveryId: string): Promise<Claim> {
     const m = this.tenant.manager;
     const d = await m.findOne(WebhookDelivery, { where: { id: deliveryId }, lock: { mode: 'pessimistic_write' } });
     if (!d || d.status === 'succeeded' || d.status === 'failed') return { kind: 'skip' };

@@ -35,7 +35,9 @@ export class DeliveryFanout {
     const byOrg = new Map<string, DomainEvent[]>();
     for (const e of events) {
       if (!isWebhookEventType(e.type)) continue;
-      byOrg.set(e.org_id, [...(byOrg.get(e.org_id) ?? []), e]);
+      const orgEvents = byOrg.get(e.org_id);
+      if (orgEvents) orgEvents.push(e);
+      else byOrg.set(e.org_id, [e]);
     }
     for (const [orgId, orgEvents] of byOrg) {
       const ids = await this.tenant.run(orgId, () => this.createDeliveries(orgEvents));

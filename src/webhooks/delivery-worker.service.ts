@@ -4,7 +4,7 @@ import { AppConfig } from '../../libs/config';
 import { TenantContext } from '../../libs/database';
 import { QueueService } from '../../libs/queue';
 import { DeliveryClaims } from './delivery-claims';
-import type { Send } from './delivery-claims';
+import type { Claim, Send } from './delivery-claims';
 import { DeliveryOutcomes } from './delivery-outcomes';
 import type { Outcome } from './delivery-outcomes';
 import { httpErrorClass } from './delivery-schedule';
@@ -41,8 +41,17 @@ export class DeliveryWorker {
   ) {}
 
   /** One delivery, alone: claim, POST, record. */
-  async deliver(orgId: string, deliveryId: string, jobId?: string): Promise<void> {
-    const claim = await this.tenant.run(orgId, () => this.claims.claim(deliveryId));
+  deliver(orgId: string, deliveryId: string, jobId?: string): Promise<void> {
+    return this.deliverOne(orgId, deliveryId, jobId, (id) => this.claims.claim(id));
+  }
+
+  private async deliverOne(
+    orgId: string,
+    deliveryId: string,
+    jobId: string | undefined,
+    claimWith: (id: string) => Promise<Claim>,
+  ): Promise<void> {
+    const claim = await this.tenant.run(orgId, () => claimWith(deliveryId));
     if (claim.kind === 'skip') return;
     if (claim.kind === 'later') return this.enqueue(orgId, deliveryId, claim.at);
     await this.sendAndRecord(orgId, [claim], jobId);
@@ -51,7 +60,7 @@ export class DeliveryWorker {
   /**
    * A batch: the common case (closed breaker, no rate limit, due) claimed in one transaction,
    * POSTed concurrently and recorded in one transaction; meanwhile every other delivery of the
-   * batch (paced, breaker not closed, taken over) goes alone through `deliver`, so its slot or
+   * batch (paced, breaker not closed, taken over) goes alone through the locking claim, so its slot or
    * probe is not held up by the batch.
    */
   async deliverMany(orgId: string, deliveryIds: string[], jobId?: string): Promise<void> {
@@ -62,7 +71,8 @@ export class DeliveryWorker {
     const results = await Promise.allSettled([
       common.length ? this.sendAndRecord(orgId, common, jobId) : undefined,
       (async () => {
-        for (const id of rest) await this.deliver(orgId, id, jobId);
+        // Already passed over by the one-statement claim: straight to the locking path.
+        for (const id of rest) await this.deliverOne(orgId, id, jobId, (x) => this.claims.claimAlone(x));
       })(),
     ]);
     // Both halves have finished before the job fails (pg-boss retries it; what was done is skipped).
