@@ -16,6 +16,7 @@ import { AgentsModule } from './agents/agents.module';
 import { IncidentsModule } from './incidents/incidents.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PayrollModule } from './payroll/payroll.module';
+import { ReadinessModule } from './readiness/readiness.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkflowsModule } from './workflows/workflows.module';
@@ -30,6 +31,7 @@ export const FEATURE_MODULES: Type[] = [
   IncidentsModule,
   AgentsModule,
   WorkflowsModule,
+  ReadinessModule,
 ];
 
 /**

@@ -8,6 +8,7 @@ import { JwtKeysService } from './jwt-keys.service';
 import { JwtStrategy } from './jwt.strategy';
 import { OrgDirectory } from './org-directory.service';
 import { PostgresThrottlerStorage, RateLimitCounterPruner, RateLimitStorageModule } from './postgres-throttler.storage';
+import { RateLimitCheck } from './rate-limit.check';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RlsIndicator } from './rls.indicator';
 import { TenantScopeInterceptor } from './tenant-scope.interceptor';
@@ -37,6 +38,7 @@ import { TenantScopeInterceptor } from './tenant-scope.interceptor';
     JwtStrategy,
     OrgDirectory,
     RateLimitCounterPruner,
+    RateLimitCheck,
     RlsIndicator,
     { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -50,6 +50,8 @@ export class PostgresThrottlerStorage implements ThrottlerStorage, OnModuleInit,
   private readonly loading = new Map<string, Promise<Bucket>>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** The last flush that had counts to write: when, and whether they were written. */
+  private lastWrite?: { at: number; ok: boolean; error?: string };
 
   constructor(
     private readonly db: DatabaseService,
@@ -77,6 +79,16 @@ export class PostgresThrottlerStorage implements ThrottlerStorage, OnModuleInit,
   stopFlushing(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Whether counts are shared with the other replicas on a timer, and how the last write went. */
+  state(): { flushing: boolean; last_write?: { at: string; ok: boolean; error?: string }; keys: number } {
+    const last = this.lastWrite;
+    return {
+      flushing: this.timer !== undefined,
+      ...(last ? { last_write: { ...last, at: new Date(last.at).toISOString() } } : {}),
+      keys: this.buckets.size,
+    };
   }
 
   async increment(key: string, ttlMs: number, limit: number): Promise<ThrottlerStorageRecord> {
@@ -120,7 +132,9 @@ export class PostgresThrottlerStorage implements ThrottlerStorage, OnModuleInit,
         bucket.shared = row.hits;
         bucket.expiresAt = this.clock.now() + row.remaining_ms;
       }
+      this.lastWrite = { at: this.clock.now(), ok: true };
     } catch (err) {
+      this.lastWrite = { at: this.clock.now(), ok: false, error: (err as Error).message };
       this.logger.warn(`rate-limit counts not written (kept for the next flush): ${(err as Error).message}`);
     }
   }

@@ -473,6 +473,34 @@ export const ENV_SPEC = {
       return v;
     },
   }),
+  BACKUP_TARGET: spec({
+    description:
+      'Where database backups go (e.g. s3://bucket/calmops, pgbackrest stanza main), as the readiness report shows it; never credentials. Production: the report fails without it.',
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v.length > 500) throw new Error('must be at most 500 characters');
+      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(v)) throw new Error('must not contain credentials');
+      return v;
+    },
+  }),
+  BACKUP_MAX_AGE_HOURS: spec({
+    description:
+      'The newest backup reported through POST /api/ops/backups must be younger than this, or the readiness report fails.',
+    default: '26',
+    parse: parseInteger(1, 8760),
+  }),
+  READINESS_MIN_FREE_DISK_MB: spec({
+    description:
+      'Free disk below this (at HEALTH_DISK_PATH or DATA_DIR) fails the readiness report; below twice this it warns.',
+    default: '1024',
+    parse: parseInteger(1, 100_000_000),
+  }),
+  READINESS_MIN_FREE_MEMORY_MB: spec({
+    description:
+      'Memory still available to the process (container limit, else the host) below this fails the readiness report; below twice this it warns.',
+    default: '128',
+    parse: parseInteger(1, 100_000_000),
+  }),
 } as const;
 
 export type EnvName = keyof typeof ENV_SPEC;
@@ -484,6 +512,7 @@ type OptionalName =
   | 'DATABASE_SYSTEM_URL'
   | 'JWT_SECRET'
   | 'HEALTH_DISK_PATH'
+  | 'BACKUP_TARGET'
   | 'OPS_ALERT_WEBHOOK_SECRET'
   | 'ANTHROPIC_API_KEY'
   | 'ANTHROPIC_BASE_URL'

@@ -5,3 +5,4 @@ export * from './request-observer';
 export * from './log-output';
 export * from './app-logger';
 export * from './event-loop-lag';
+export * from './host-resources';

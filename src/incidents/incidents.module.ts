@@ -23,6 +23,7 @@ import { IncidentRules } from './signals/incident-rules';
 import { OpsAlertFailures } from './signals/ops-alert-failures';
 import { ProcessSampler } from './signals/process-sampler';
 import { SignalReadings } from './signals/signal-readings';
+import { IncidentsProductionCheck } from './incidents-production-check';
 
 /**
  * Health signals measured by every process, incidents detected from them across the cluster,
@@ -49,6 +50,7 @@ import { SignalReadings } from './signals/signal-readings';
     RuleStatsService,
     IncidentsRetention,
     OrgIncidents,
+    IncidentsProductionCheck,
   ],
   exports: [OrgIncidents],
 })

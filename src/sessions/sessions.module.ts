@@ -14,6 +14,7 @@ import { SessionSweeper } from './session-sweeper.service';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 import { TelephonyEventsSubscriber } from './telephony-events.subscriber';
+import { SessionsProductionCheck } from './sessions-production-check';
 
 /** Call-center agents' presence, inbound-call routing, and the sweeper that keeps them honest. */
 @Module({
@@ -31,6 +32,7 @@ import { TelephonyEventsSubscriber } from './telephony-events.subscriber';
     SessionMaintenanceTasks,
     TelephonyEventsSubscriber,
     SessionSignals,
+    SessionsProductionCheck,
   ],
   exports: [SessionSignals],
 })

@@ -17,6 +17,7 @@ import { ProcessInboundJob } from './jobs/process-inbound.job';
 import { SourcesController } from './sources.controller';
 import { SourcesService } from './sources.service';
 import { WebhooksRetention } from './webhooks-retention.service';
+import { WebhooksProductionChecks } from './webhooks-production-checks';
 
 /** Signed outbound deliveries and verified, exactly-once inbound provider events. */
 @Module({
@@ -36,6 +37,7 @@ import { WebhooksRetention } from './webhooks-retention.service';
     EndpointBreaker,
     DeliverWebhookJob,
     WebhookSignals,
+    WebhooksProductionChecks,
   ],
   exports: [WebhookSignals],
 })

@@ -1,12 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { readFile, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { APP_ROLE, AppConfig } from '../../../libs/config';
 import type { AppRole } from '../../../libs/config';
 import { LifecycleService } from '../../../libs/core';
 import { DatabaseService } from '../../../libs/database';
-import { EventLoopLag, MetricsService } from '../../../libs/observability';
+import { cgroupMemoryLimit, EventLoopLag, MetricsService } from '../../../libs/observability';
 import { withTimeout } from '../../../libs/resilience';
 import { UploadOutcomes } from '../../payroll/payroll.module';
 import { OpsAlertFailures } from './ops-alert-failures';
@@ -28,17 +28,6 @@ export const COUNTS = {
   uploadsRejected: 'count.ticket_uploads_rejected',
   opsAlertFailures: 'count.ops_alert_failures',
 } as const;
-
-/** cgroup v2, then v1: the memory limit of this container, if one is set. */
-async function cgroupMemoryLimit(): Promise<number | null> {
-  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    const raw = (await readFile(file, 'utf8').catch(() => '')).trim();
-    const bytes = Number(raw);
-    // "max", or v1's "no limit" (a number near 2^63), means none.
-    if (raw && raw !== 'max' && Number.isFinite(bytes) && bytes > 0 && bytes < 2 ** 60) return bytes;
-  }
-  return null;
-}
 
 const unknown = (signal: string, scope: SampleRow['scope'], resource: string, reason: string): SampleRow => ({
   signal,
