@@ -473,6 +473,11 @@ export const ENV_SPEC = {
       return v;
     },
   }),
+  METRICS_TOKEN: spec({
+    description:
+      'Bearer token that reads /metrics and readiness details (>= 32 chars). Unset: open outside production, closed in production.',
+    parse: parseSecret(32),
+  }),
   BACKUP_TARGET: spec({
     description:
       'Where database backups go (e.g. s3://bucket/calmops, pgbackrest stanza main), as the readiness report shows it; never credentials. Production: the report fails without it.',
@@ -513,6 +518,7 @@ type OptionalName =
   | 'JWT_SECRET'
   | 'HEALTH_DISK_PATH'
   | 'BACKUP_TARGET'
+  | 'METRICS_TOKEN'
   | 'OPS_ALERT_WEBHOOK_SECRET'
   | 'ANTHROPIC_API_KEY'
   | 'ANTHROPIC_BASE_URL'

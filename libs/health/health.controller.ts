@@ -1,11 +1,13 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { SkipThrottle } from '@nestjs/throttler';
+import { AppConfig } from '../config';
 import { Public } from '../core';
+import { operatorAccess } from '../observability';
 import { EventLoopIndicator } from './core-indicators';
-import { ReadinessService } from './readiness.service';
+import { readinessBody, ReadinessService } from './readiness.service';
 
 /**
  * Liveness judges the event-loop delay recorded since the previous verdict, at most once per
@@ -27,6 +29,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly eventLoop: EventLoopIndicator,
     private readonly readiness: ReadinessService,
+    private readonly config: AppConfig,
   ) {}
 
   @Get('live')
@@ -49,12 +52,15 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: database answers, no migration pending, queue running, not shutting down.' })
+  @ApiOperation({
+    summary:
+      "Readiness: database answers, no migration pending, queue running, not shutting down. Each check's details only with Bearer METRICS_TOKEN (or outside production without one); otherwise the status alone.",
+  })
   @ApiOkResponse({ description: 'Ready for traffic' })
   @ApiServiceUnavailableResponse({ description: 'Not ready; each check says why' })
-  async ready(@Res() res: Response): Promise<void> {
+  async ready(@Req() req: Request, @Res() res: Response): Promise<void> {
     const { ready, result } = await this.readiness.check();
     res.status(ready ? 200 : 503).setHeader('Cache-Control', 'no-store');
-    res.json(result);
+    res.json(readinessBody(result, operatorAccess(this.config, req.headers.authorization)));
   }
 }

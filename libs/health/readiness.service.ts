@@ -8,6 +8,14 @@ export interface ReadinessOutcome {
   result: HealthCheckResult;
 }
 
+/**
+ * What a readiness answer shows: every check's details to operators, the status alone to
+ * anyone else (details name the database role, RLS state, queues and versions).
+ */
+export function readinessBody(result: HealthCheckResult, detailed: boolean): HealthCheckResult | { status: string } {
+  return detailed ? result : { status: result.status };
+}
+
 /** A "not ready" answer is reused this long at most, so readiness turns 200 soon after it can. */
 export const NOT_READY_CACHE_MS = 100;
 

@@ -6,3 +6,4 @@ export * from './log-output';
 export * from './app-logger';
 export * from './event-loop-lag';
 export * from './host-resources';
+export * from './operator-access';

@@ -1,9 +1,9 @@
 import { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createServer, Server } from 'node:http';
-import { AppLogger } from '../../libs/observability';
+import { AppLogger, operatorAccess } from '../../libs/observability';
 import { AppConfig } from '../../libs/config';
-import { ReadinessService } from '../../libs/health';
+import { readinessBody, ReadinessService } from '../../libs/health';
 import { AppModule } from '../app.module';
 
 /** The worker role: no HTTP API, only the queue consumers, cron and the probe listener. */
@@ -26,6 +26,7 @@ export async function createWorkerApp(
  */
 export function createProbeServer(app: INestApplicationContext): Server {
   const readiness = app.get(ReadinessService);
+  const config = app.get(AppConfig);
   return createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     const send = (status: number, body: unknown) => {
@@ -38,7 +39,9 @@ export function createProbeServer(app: INestApplicationContext): Server {
     if (path === '/health/ready') {
       readiness
         .check()
-        .then(({ ready, result }) => send(ready ? 200 : 503, result))
+        .then(({ ready, result }) =>
+          send(ready ? 200 : 503, readinessBody(result, operatorAccess(config, req.headers.authorization))),
+        )
         .catch((err: Error) => send(503, { status: 'error', message: err.message }));
       return;
     }

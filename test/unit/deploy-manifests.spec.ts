@@ -110,6 +110,7 @@ const containersOf = (obj: K8sObject) => podTemplate(obj)?.spec.containers ?? []
 const STAND_INS: Record<string, string> = {
   JWT_SECRET: randomBytes(48).toString('base64url'),
   DATA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  METRICS_TOKEN: randomBytes(32).toString('base64url'),
 };
 const fillPlaceholders = (values: Record<string, string> = {}) =>
   Object.fromEntries(
