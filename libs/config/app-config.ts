@@ -67,6 +67,11 @@ export const ENV_SPEC = {
     parse: parsePostgresUrl,
     requiredInProduction: true,
   }),
+  DATABASE_DIRECT_URL: spec({
+    description:
+      'Direct (not pooled) URL of the system role, for the work that needs a session: LISTEN and pg-boss. Set it when DATABASE_URL and DATABASE_SYSTEM_URL go through PgBouncer in transaction mode. Defaults to DATABASE_SYSTEM_URL.',
+    parse: parsePostgresUrl,
+  }),
   DATABASE_POOL_SIZE: spec({
     description: 'Connections per pool (runtime and system pools each).',
     default: '10',
@@ -515,6 +520,7 @@ type OptionalName =
   | 'DATABASE_URL'
   | 'DATABASE_ADMIN_URL'
   | 'DATABASE_SYSTEM_URL'
+  | 'DATABASE_DIRECT_URL'
   | 'JWT_SECRET'
   | 'HEALTH_DISK_PATH'
   | 'BACKUP_TARGET'
@@ -549,6 +555,14 @@ export class AppConfig {
   /** True when no DATABASE_URL is given and the embedded PostgreSQL must be started. */
   get embeddedDatabase(): boolean {
     return !this.values.DATABASE_URL;
+  }
+
+  /**
+   * Where session-bound work connects (LISTEN, pg-boss): DATABASE_DIRECT_URL when a pooler in
+   * transaction mode sits in front of the database, else the system role's URL.
+   */
+  get sessionUrl(): string | undefined {
+    return this.values.DATABASE_DIRECT_URL ?? this.values.DATABASE_SYSTEM_URL ?? this.values.DATABASE_URL;
   }
 
   /** A copy with some values replaced (used once the embedded database URLs are known). */

@@ -38,7 +38,7 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
   onApplicationBootstrap(): void {
     if (!runsJobs(this.role)) return;
     this.loop = new WakeLoop({
-      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL')!,
+      connectionString: this.config.sessionUrl!,
       channel: 'calmops_domain_events',
       applicationName: 'calmops:event-relay',
       intervalMs: this.config.get('EVENTS_RELAY_INTERVAL_MS'),

@@ -47,7 +47,7 @@ export class QueueService implements BeforeApplicationShutdown {
 
   private async startWithRetry(): Promise<PgBoss> {
     this.state = 'starting';
-    const url = this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL');
+    const url = this.config.sessionUrl;
     if (!url) throw new Error('DATABASE_URL is not set');
     try {
       const boss = await retryWithBackoff(

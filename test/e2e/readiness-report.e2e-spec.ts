@@ -325,6 +325,11 @@ describe('production-readiness report', () => {
     const r = await report();
     expectOnly(r, { workers: 'fail', queues: 'fail' });
     expect(check(r, 'queues').evidence.oldest_due_seconds).toBeGreaterThan(590);
+    // The same depth is what /metrics gives the worker autoscaler.
+    const metrics = await t.http().get('/metrics').expect(200);
+    expect(metrics.text).toMatch(new RegExp(`^queue_due_jobs\\{queue="${OFFER_TIMEOUT_QUEUE}"\\} 1$`, 'm'));
+    const oldest = new RegExp(`^queue_oldest_due_seconds\\{queue="${OFFER_TIMEOUT_QUEUE}"\\} ([\\d.]+)$`, 'm');
+    expect(Number(oldest.exec(metrics.text)?.[1])).toBeGreaterThan(590);
 
     await sql(db.superuser, `DELETE FROM pgboss.job WHERE id = $1`, [jobId]);
     await startWorker();

@@ -3,3 +3,4 @@ export * from './test-app';
 export * from './test-cluster';
 export * from './org-isolation';
 export * from './service-context';
+export * from './pgbouncer';

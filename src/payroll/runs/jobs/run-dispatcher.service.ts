@@ -48,7 +48,7 @@ export class RunDispatcher implements OnApplicationBootstrap, BeforeApplicationS
   onApplicationBootstrap(): void {
     if (!runsJobs(this.role)) return;
     this.loop = new WakeLoop({
-      connectionString: this.config.get('DATABASE_SYSTEM_URL') ?? this.config.get('DATABASE_URL')!,
+      connectionString: this.config.sessionUrl!,
       channel: 'calmops_payroll_runs',
       applicationName: 'calmops:payroll-dispatcher',
       intervalMs: this.config.get('PAYROLL_POLL_INTERVAL_MS'),

@@ -1,0 +1,82 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import { Clock } from '../core';
+import { DatabaseService } from '../database';
+import { MetricsService } from '../observability';
+import { QUEUE_SCHEMA } from './queue-schema';
+
+/** One measurement serves the scrapes of this long (several Prometheus replicas, or a burst). */
+export const QUEUE_DEPTH_CACHE_MS = 5000;
+
+interface Depth {
+  name: string;
+  due: number;
+  oldest_due_seconds: number;
+}
+
+/**
+ * The queues' depth as Prometheus gauges, measured at scrape time across the cluster: jobs due
+ * and not started, and the age of the oldest, per queue. Every process exports the same
+ * cluster-wide values (aggregate with max); the worker HorizontalPodAutoscaler scales on
+ * `queue_due_jobs` (docker/k8s/worker-hpa.yaml). A queue with nothing due is exported as 0.
+ */
+@Injectable()
+export class QueueDepthMetrics {
+  private readonly logger = new Logger('QueueDepth');
+  private cached?: { at: number; rows: Promise<Depth[]> };
+
+  constructor(
+    metrics: MetricsService,
+    private readonly db: DatabaseService,
+    private readonly clock: Clock,
+  ) {
+    const depth = () => this.depth();
+    new Gauge({
+      name: 'queue_due_jobs',
+      help: 'Jobs due and not started, per queue, across the cluster (the worker autoscaling signal).',
+      labelNames: ['queue'] as const,
+      registers: [metrics.registry],
+      async collect() {
+        this.reset();
+        for (const r of await depth()) this.set({ queue: r.name }, r.due);
+      },
+    });
+    new Gauge({
+      name: 'queue_oldest_due_seconds',
+      help: 'Age of the oldest job due and not started, per queue, across the cluster.',
+      labelNames: ['queue'] as const,
+      registers: [metrics.registry],
+      async collect() {
+        this.reset();
+        for (const r of await depth()) this.set({ queue: r.name }, r.oldest_due_seconds);
+      },
+    });
+  }
+
+  /** The depth of every queue, cached QUEUE_DEPTH_CACHE_MS; nothing while the database is away. */
+  depth(): Promise<Depth[]> {
+    const now = this.clock.now();
+    if (!this.cached || now - this.cached.at >= QUEUE_DEPTH_CACHE_MS) {
+      this.cached = { at: now, rows: this.measure() };
+    }
+    return this.cached.rows;
+  }
+
+  private async measure(): Promise<Depth[]> {
+    if (!this.db.connected) return [];
+    try {
+      const rows = (await this.db.system.query(
+        `SELECT q.name,
+                count(j.id)::int AS due,
+                coalesce(extract(epoch FROM now() - min(j.start_after)), 0)::float8 AS oldest_due_seconds
+         FROM ${QUEUE_SCHEMA}.queue q
+         LEFT JOIN ${QUEUE_SCHEMA}.job j ON j.name = q.name AND j.state IN ('created', 'retry') AND j.start_after <= now()
+         GROUP BY q.name ORDER BY q.name`,
+      )) as Depth[];
+      return rows.map((r) => ({ ...r, oldest_due_seconds: Math.max(0, Number(r.oldest_due_seconds)) }));
+    } catch (err) {
+      this.logger.warn(`queue depth not measured: ${(err as Error).message}`);
+      return [];
+    }
+  }
+}
