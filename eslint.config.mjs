@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'test/bench/**'],
+    files: ['scripts/**', 'test/bench/**', 'test/chaos/**'],
     rules: { 'no-console': 'off' },
   },
 );

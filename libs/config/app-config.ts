@@ -478,6 +478,12 @@ export const ENV_SPEC = {
       return v;
     },
   }),
+  QUEUE_MAINTENANCE_INTERVAL_SECONDS: spec({
+    description:
+      "How often pg-boss's maintenance runs in workers: it takes back the jobs of a killed worker once they expire (each queue's expireInSeconds), and archives finished ones.",
+    default: '30',
+    parse: parseInteger(1, 3600),
+  }),
   METRICS_TOKEN: spec({
     description:
       'Bearer token that reads /metrics and readiness details (>= 32 chars). Unset: open outside production, closed in production.',

@@ -99,7 +99,8 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
         jobs.push({ name, data });
         perQueue.set(name, (perQueue.get(name) ?? 0) + 1);
       }
-      if (jobs.length) await this.queue.boss.insert(jobs, { db: transactionExecutor(manager) });
+      // All or nothing: an event is marked relayed only with every subscriber's job inserted.
+      await this.queue.insertAll(jobs, { db: transactionExecutor(manager) });
       await manager.query(`UPDATE domain_events SET relayed_at = now() WHERE id = ANY($1::uuid[])`, [
         rows.map((r) => r.id),
       ]);

@@ -4,6 +4,9 @@ import { findDecoratedMethods } from '../discovery';
 import { JobRegistry } from '../queue';
 import { DomainEvent, DomainEventSubscription, ON_DOMAIN_EVENT } from './domain-event';
 
+/** How long an event subscriber's job may run before pg-boss takes it back (and retries it). */
+export const EVENT_JOB_EXPIRE_SECONDS = 60;
+
 /** Finds `@OnDomainEvent` methods and gives each its own queue. */
 @Injectable()
 export class EventSubscriptions implements OnModuleInit {
@@ -28,7 +31,13 @@ export class EventSubscriptions implements OnModuleInit {
     for (const { meta, owner, method, call } of found) {
       const { type, workers, batchSize, batched } = meta;
       const queueName = `event.${type === '*' ? 'all' : type}.${owner}.${method}`;
-      const options = { workers, batchSize, queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true } };
+      // Subscribers take seconds at most; a job held by a killed worker is retried once it expires,
+      // so its events must not wait pg-boss's default 15 minutes for that.
+      const options = {
+        workers,
+        batchSize,
+        queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: EVENT_JOB_EXPIRE_SECONDS },
+      };
       if (batched) {
         this.batchedQueues.add(queueName);
         this.jobs.add(

@@ -160,4 +160,24 @@ describe('ProblemDetailsFilter.toProblem', () => {
     expect(fallback.instance).toBe('/health/ready');
     expect(fallback.request_id).toBeUndefined();
   });
+
+  it('answers 503 (retry) when the database is away for a moment, 500 for anything else', () => {
+    const shutdown = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    const wrapped = Object.assign(new Error('query failed'), { driverError: shutdown });
+    for (const err of [
+      shutdown,
+      wrapped,
+      new Error('Connection terminated unexpectedly'),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    ]) {
+      expect(filter.toProblem(err, request())).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    }
+    for (const err of [
+      new Error('boom'),
+      Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }),
+    ]) {
+      expect(filter.toProblem(err, request()).status).toBe(500);
+    }
+  });
 });

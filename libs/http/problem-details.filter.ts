@@ -43,6 +43,35 @@ function bodyParserStatus(err: unknown): number | undefined {
   }
 }
 
+/** SQLSTATE classes and codes, and socket errors, that mean the database is away, not that the request is wrong. */
+const UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection error|timeout exceeded when trying to connect|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
+
+/**
+ * Whether an error is the database being unreachable for a moment (a restart, a failover, a
+ * dropped connection): a 503 the client may retry, not a 500. Checks the error and the driver
+ * error TypeORM wraps.
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    const { code, message, driverError } = e as { code?: unknown; message?: unknown; driverError?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    e = driverError;
+  }
+  return false;
+}
+
 function detailOf(response: string | object, fallback: string): string {
   if (typeof response === 'string') return response;
   const message = (response as { message?: unknown }).message;
@@ -66,6 +95,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     else if (problem.status >= 500)
       this.logger.error({ err: exception, request_id: problem.request_id }, 'request failed');
     if (res.headersSent) return;
+    if (problem.status === 503 && !res.getHeader('Retry-After')) res.setHeader('Retry-After', '1');
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 
@@ -110,6 +140,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: statusTitle(parserStatus),
         status: parserStatus,
         detail,
+        ...base,
+      };
+    }
+    if (databaseUnavailable(exception)) {
+      return {
+        type: problemType(503),
+        title: statusTitle(503),
+        status: 503,
+        detail: 'The database is unavailable for a moment (restart or failover); retry shortly.',
         ...base,
       };
     }

@@ -60,6 +60,7 @@ export class QueueService implements BeforeApplicationShutdown {
             migrate: false,
             // Expiry and retention maintenance run where jobs run.
             supervise: runsJobs(this.role),
+            maintenanceIntervalSeconds: this.config.get('QUEUE_MAINTENANCE_INTERVAL_SECONDS'),
             schedule: false,
           });
           candidate.on('error', (err: Error) => {
@@ -107,6 +108,24 @@ export class QueueService implements BeforeApplicationShutdown {
     const id = await this.boss.send(queue, data, options);
     if (options.startAfter === undefined) this.wake(queue, 1);
     return id;
+  }
+
+  /**
+   * Inserts jobs (in the caller's transaction when `db` is given), refusing when one of their
+   * queues does not exist: pg-boss silently drops jobs for a missing queue (a worker still
+   * creating its queues, a subscriber new in this release), and a caller that goes on to mark its
+   * work done would lose them. Throwing rolls the caller's transaction back, so it is retried.
+   */
+  async insertAll(jobs: PgBoss.JobInsert[], options: PgBoss.InsertOptions = {}): Promise<void> {
+    if (!jobs.length) return;
+    const db = options.db ?? this.boss.getDb();
+    const names = [...new Set(jobs.map((j) => j.name))];
+    const { rows } = (await db.executeSql(`SELECT name FROM ${QUEUE_SCHEMA}.queue WHERE name = ANY($1::text[])`, [
+      names,
+    ])) as { rows: { name: string }[] };
+    const missing = names.filter((n) => !rows.some((r) => r.name === n));
+    if (missing.length) throw new Error(`jobs not inserted: queue ${missing.join(', ')} does not exist yet`);
+    await this.boss.insert(jobs, options);
   }
 
   /**

@@ -105,7 +105,7 @@ export class DeliveryWorker {
       jobs.push({ name: DELIVER_QUEUE, data });
     }
     for (let i = 0; i < jobs.length; i += JOBS_PER_INSERT) {
-      await this.queue.boss.insert(jobs.slice(i, i + JOBS_PER_INSERT));
+      await this.queue.insertAll(jobs.slice(i, i + JOBS_PER_INSERT));
     }
     // This process' idle delivery loops take them now.
     this.queue.wake(DELIVER_QUEUE, jobs.length);

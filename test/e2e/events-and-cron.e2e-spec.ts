@@ -1,10 +1,11 @@
 import { Injectable, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TenantContext } from '../../libs/database';
-import { EventPublisher, OnDomainEvent } from '../../libs/events';
+import { EventPublisher, EventRelay, OnDomainEvent } from '../../libs/events';
+import { EventSubscriptions } from '../../libs/events/event-subscriptions.service';
 import type { DomainEvent } from '../../libs/events';
 import { MetricsService } from '../../libs/observability';
-import { ClusterCron } from '../../libs/queue';
+import { ClusterCron, QueueService } from '../../libs/queue';
 import {
   createTestDatabase,
   createTestHttpApp,
@@ -79,6 +80,35 @@ describe('domain events through the outbox', () => {
       `SELECT data, relayed_at IS NOT NULL AS relayed FROM domain_events`,
     );
     expect(rows).toEqual([{ data: { n: 1 }, relayed: true }]);
+  });
+
+  it("keeps an event in the outbox while a subscriber's queue does not exist, and relays it once it does", async () => {
+    const [queue] = t.app.get(EventSubscriptions).queuesFor('test.happened');
+    const boss = t.app.get(QueueService).boss;
+    // pg-boss drops jobs for a missing queue without a word: a worker still creating its queues.
+    await sql(db.superuser, `DELETE FROM pgboss.job WHERE name = $1`, [queue]);
+    await boss.deleteQueue(queue);
+    const org = randomUUID();
+    const id = await t.app
+      .get(TenantContext)
+      .run(org, () => t.app.get(EventPublisher).publish('test.happened', { n: 3 }));
+    await expect(t.app.get(EventRelay).drain()).rejects.toThrow(/jobs not inserted: queue .* does not exist yet/);
+    const waiting = await sql<{ relayed: boolean }>(
+      db.superuser,
+      `SELECT relayed_at IS NOT NULL AS relayed FROM domain_events WHERE id = $1`,
+      [id],
+    );
+    expect(waiting).toEqual([{ relayed: false }]);
+
+    await boss.createQueue(queue, {
+      name: queue,
+      retryLimit: 10,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: 60,
+    });
+    await waitFor(() => received.some((e) => e.id === id), 10000);
+    expect(received.filter((e) => e.id === id)).toHaveLength(1);
   });
 
   it('keeps the outbox tenant-scoped: the runtime role sees only its org, or nothing without one', async () => {
