@@ -30,27 +30,31 @@ export class QueueDepthMetrics {
     private readonly db: DatabaseService,
     private readonly clock: Clock,
   ) {
+    const gauges: { name: string; help: string; value: (d: Depth) => number }[] = [
+      {
+        name: 'queue_due_jobs',
+        help: 'Jobs due and not started, per queue, across the cluster (the worker autoscaling signal).',
+        value: (d) => d.due,
+      },
+      {
+        name: 'queue_oldest_due_seconds',
+        help: 'Age of the oldest job due and not started, per queue, across the cluster.',
+        value: (d) => d.oldest_due_seconds,
+      },
+    ];
     const depth = () => this.depth();
-    new Gauge({
-      name: 'queue_due_jobs',
-      help: 'Jobs due and not started, per queue, across the cluster (the worker autoscaling signal).',
-      labelNames: ['queue'] as const,
-      registers: [metrics.registry],
-      async collect() {
-        this.reset();
-        for (const r of await depth()) this.set({ queue: r.name }, r.due);
-      },
-    });
-    new Gauge({
-      name: 'queue_oldest_due_seconds',
-      help: 'Age of the oldest job due and not started, per queue, across the cluster.',
-      labelNames: ['queue'] as const,
-      registers: [metrics.registry],
-      async collect() {
-        this.reset();
-        for (const r of await depth()) this.set({ queue: r.name }, r.oldest_due_seconds);
-      },
-    });
+    for (const g of gauges) {
+      new Gauge({
+        name: g.name,
+        help: g.help,
+        labelNames: ['queue'] as const,
+        registers: [metrics.registry],
+        async collect() {
+          this.reset();
+          for (const d of await depth()) this.set({ queue: d.name }, g.value(d));
+        },
+      });
+    }
   }
 
   /** The depth of every queue, cached QUEUE_DEPTH_CACHE_MS; nothing while the database is away. */

@@ -40,7 +40,7 @@ import {
   stopProcess,
   waitForReady,
 } from '../bench/bench-harness';
-import { expectedTotals, PERIOD, seedPayroll } from '../e2e/fixtures/payroll-seed';
+import { expectedJobTotals, PERIOD, seedPayroll } from '../e2e/fixtures/payroll-seed';
 
 const ORGS = envNumber('CHAOS_ORGS', 50);
 const CALLS = envNumber('CHAOS_CALLS', 1000);
@@ -525,13 +525,7 @@ async function main(): Promise<void> {
   let payrollMismatches = 0;
   for (const [orgId, runId] of runs) {
     const row = runRows.find((r) => r.id === runId);
-    const expected = await expectedTotals(db.urls.system, orgId);
-    const want = {
-      gross_cents: expected.totals.grossCents,
-      deductions_cents: expected.totals.deductionsCents,
-      net_cents: expected.totals.netCents,
-      held_cents: expected.totals.heldCents,
-    };
+    const want = await expectedJobTotals(db.urls.system, orgId);
     const got = row?.totals ? Object.fromEntries(Object.keys(want).map((k) => [k, Number(row.totals![k])])) : null;
     if (
       !row ||

