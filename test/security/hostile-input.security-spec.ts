@@ -20,6 +20,7 @@ describe('hostile input over every operation', () => {
   it('never answers 500, always problem+json, and changes nothing when it refuses', async () => {
     const failures: string[] = [];
     let tried = 0;
+    let serverErrors = 0;
     for (const op of world.ops) {
       const headers = credentialFor(world, op);
       const writes = op.method !== 'get';
@@ -27,6 +28,7 @@ describe('hostile input over every operation', () => {
         const before = writes ? await world.fingerprint(world.a.id) : undefined;
         const res = await send(world, op, variant, headers);
         tried++;
+        if (res.status >= 500) serverErrors++;
         const shape = problemShapeError(res);
         if (shape) failures.push(`${op.name} [${variant.label}]: ${shape}`);
         if (writes && res.status >= 400 && (await world.fingerprint(world.a.id)) !== before) {
@@ -35,7 +37,7 @@ describe('hostile input over every operation', () => {
       }
     }
     process.stdout.write(
-      `security: ${tried} hostile requests over ${world.ops.length} operations, ${failures.length} failures\n`,
+      `security: ${tried} hostile requests over ${world.ops.length} operations, ${serverErrors} answered 5xx, ${failures.length} failures\n`,
     );
     // Grouped by kind of input and outcome, so one cause shows once with the operations it hit.
     const classes = new Map<string, string[]>();

@@ -64,6 +64,9 @@ describe('tenant isolation over every operation', () => {
         failures.push(`${op.name}: 404 not problem+json`);
       if ((await world.fingerprint(world.a.id)) !== before) failures.push(`${op.name} by org B changed org A's data`);
     }
+    process.stdout.write(
+      `tenancy: org B called ${idRoutes.length} id-taking operations with org A's ids, ${failures.length} failures\n`,
+    );
     expect(idRoutes.length).toBeGreaterThan(20);
     expect(failures).toEqual([]);
   });
@@ -71,6 +74,7 @@ describe('tenant isolation over every operation', () => {
   it("no list, filter, cursor or export of org B carries org A's data", async () => {
     const traces = tracesOf(world.a);
     const leaks: string[] = [];
+    let requests = 0;
     const reads = world.ops.filter((op) => op.method === 'get' && scoped(op));
     for (const op of reads) {
       const ownId = idFor(world.b, op.path);
@@ -82,17 +86,22 @@ describe('tenant isolation over every operation', () => {
       }
       for (const query of queries) {
         const res = await call(op, world.b, () => ownId!, query);
+        requests++;
         const text = res.text ?? JSON.stringify(res.body);
         const found = traces.filter((trace) => text.includes(trace));
         if (found.length) leaks.push(`${op.name}${query}: shows ${found.join(', ')}`);
         const next = (res.body as { next_cursor?: string } | undefined)?.next_cursor;
         if (next) {
           const page = await call(op, world.b, () => ownId!, `?cursor=${encodeURIComponent(next)}`);
+          requests++;
           const leaked = traces.filter((trace) => page.text.includes(trace));
           if (leaked.length) leaks.push(`${op.name} next page: shows ${leaked.join(', ')}`);
         }
       }
     }
+    process.stdout.write(
+      `tenancy: ${requests} reads of org B over ${reads.length} operations (lists, filters at A's ids, next pages, exports), ${leaks.length} leaks\n`,
+    );
     expect(reads.length).toBeGreaterThan(20);
     expect(leaks).toEqual([]);
   });
