@@ -229,23 +229,28 @@ export class ConfigurationChecks implements OnModuleInit {
     const heap = getHeapStatistics();
     const heapUsedPercent = Math.round((heap.used_heap_size / heap.heap_size_limit) * 1000) / 10;
     const level = (free: number, min: number): CheckVerdict => (free < min ? 'fail' : free < 2 * min ? 'warn' : 'pass');
+    const disk = level(diskFree, minDisk);
+    const mem = level(memoryFree, minMemory);
+    const heapVerdict: CheckVerdict = heapUsedPercent > 90 ? 'warn' : 'pass';
     return {
-      verdict: worst([level(diskFree, minDisk), level(memoryFree, minMemory), heapUsedPercent > 90 ? 'warn' : 'pass']),
+      verdict: worst([disk, mem, heapVerdict]),
       evidence: {
         disk: {
+          verdict: disk,
           path,
           free_mb: diskFree,
           total_mb: Math.floor((fs.blocks * fs.bsize) / MB),
           min_free_mb: minDisk,
         },
         memory: {
+          verdict: mem,
           available_mb: memoryFree,
           limit_mb: Math.floor(memory.limit_bytes / MB),
           source: memory.source,
           rss_mb: Math.round(process.memoryUsage().rss / MB),
           min_free_mb: minMemory,
         },
-        heap: { used_percent: heapUsedPercent, limit_mb: Math.round(heap.heap_size_limit / MB) },
+        heap: { verdict: heapVerdict, used_percent: heapUsedPercent, limit_mb: Math.round(heap.heap_size_limit / MB) },
         measured_by: 'the process answering this report',
       },
     };

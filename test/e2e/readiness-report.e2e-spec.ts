@@ -156,6 +156,7 @@ describe('production-readiness report', () => {
     expect(check(r, 'migrations').evidence.pending).toEqual([]);
     expect(check(r, 'audit_chain').evidence.orgs_verified).toBe(1);
     expect(check(r, 'node_runtime').evidence).toMatchObject({ version: '24.22.3', major: 24 });
+    expect(check(r, 'resources').evidence).toMatchObject({ disk: { verdict: 'pass' }, memory: { verdict: 'pass' } });
     // No secret in the evidence.
     const text = JSON.stringify(r);
     for (const secret of [env.DATABASE_URL, new URL(env.DATABASE_URL).password, t.config.get('JWT_SECRET')!]) {
@@ -353,6 +354,7 @@ describe('production-readiness report', () => {
         CORS_ORIGINS: 'http://app.example.com',
         BACKUP_TARGET: '',
         READINESS_MIN_FREE_DISK_MB: '100000000',
+        READINESS_MIN_FREE_MEMORY_MB: '100000000',
       },
       overrides: [{ provide: NODE_VERSION, useValue: '20.20.2' }],
     });
@@ -371,7 +373,10 @@ describe('production-readiness report', () => {
         'JWT_SECRET is the development secret generated into DATA_DIR',
       ]);
       expect(check(r, 'cors').evidence.not_https).toEqual(['http://app.example.com']);
-      expect(check(r, 'resources').evidence.disk).toMatchObject({ min_free_mb: 100000000 });
+      expect(check(r, 'resources').evidence).toMatchObject({
+        disk: { verdict: 'fail', min_free_mb: 100000000 },
+        memory: { verdict: 'fail', min_free_mb: 100000000 },
+      });
       expect(check(r, 'node_runtime').evidence).toMatchObject({ status: 'end_of_life', end_of_life: '2026-04-30' });
       expect(JSON.stringify(r)).not.toContain(jwt);
     } finally {
