@@ -51,7 +51,7 @@ const LOAD_SECONDS = envNumber('CHAOS_LOAD_SECONDS', 45);
 const DRAIN_SECONDS = envNumber('CHAOS_DRAIN_SECONDS', 300);
 const TIME_LIMIT_S = envNumber('CHAOS_TIME_LIMIT_SECONDS', 600);
 const DRIVERS_PER_ORG = 4;
-const TICKETS_PER_ORG = 120;
+const TICKETS_PER_ORG = 600;
 const CALL_ORGS = Math.min(10, ORGS);
 const AGENTS_PER_ORG = 5;
 const AGENT_CAPACITY = 2;
@@ -374,7 +374,8 @@ async function main(): Promise<void> {
         { pay_period_start: PERIOD.start, pay_period_end: PERIOD.end },
       );
       if (res && res.status < 300) runs.set(org.id, (JSON.parse(res.body) as { job_id: string }).job_id);
-      await sleep(100);
+      // Spread over the first half of the load, so kills and the restart meet runs in progress.
+      await sleep((LOAD_SECONDS * 1000 * 0.5) / ORGS);
     }
   })();
   const acceptedCalls = new Map<string, string>();
@@ -651,7 +652,21 @@ async function main(): Promise<void> {
   );
   expectThat(!!apiTerminated, `api: ${apiTerminated ?? 'none'} SIGTERMed mid-load and restarted`);
 
+  // How much work the kills and the restart actually interrupted.
+  const [interrupted] = await query<{
+    runs_taken_over: number;
+    deliveries_retried: number;
+    workflows_taken_over: number;
+  }>(
+    `SELECT
+       (SELECT count(*)::int FROM (SELECT run_id FROM payroll_run_events WHERE to_status = 'running'
+          GROUP BY run_id HAVING count(*) > 1) x) AS runs_taken_over,
+       (SELECT count(*)::int FROM webhook_deliveries WHERE attempts > 1) AS deliveries_retried,
+       (SELECT count(*)::int FROM (SELECT run_id FROM workflow_steps GROUP BY run_id
+          HAVING count(DISTINCT executed_by) > 1) x) AS workflows_taken_over`,
+  );
   const figures = {
+    interrupted,
     requests_tried: tried,
     accepted,
     not_accepted: notAccepted,
