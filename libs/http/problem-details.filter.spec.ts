@@ -170,6 +170,13 @@ describe('ProblemDetailsFilter.toProblem', () => {
       new Error('Connection terminated unexpectedly'),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
       Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+      new Error('Client was closed and is not queryable'),
+      // TypeORM, when the transaction's connection died under it (seen in the chaos run).
+      new Error(
+        'Database connection provided by a query runner was already released, cannot continue to use its querying methods anymore.',
+      ),
+      new Error('Query runner already released. Cannot run queries anymore.'),
+      new Error('commit failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }),
     ]) {
       expect(filter.toProblem(err, request())).toMatchObject({ status: 503, title: 'Service Unavailable' });
     }

@@ -55,19 +55,19 @@ const UNAVAILABLE_CODES = new Set([
   'ETIMEDOUT',
 ]);
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|connection error|timeout exceeded when trying to connect|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
+  /Connection terminated|connection error|not queryable|query runner was already released|Query runner already released|Cannot use a pool after calling end|timeout exceeded when trying to connect|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
 
 /**
  * Whether an error is the database being unreachable for a moment (a restart, a failover, a
- * dropped connection): a 503 the client may retry, not a 500. Checks the error and the driver
- * error TypeORM wraps.
+ * dropped connection): a 503 the client may retry, not a 500. Checks the error, the driver
+ * error TypeORM wraps, and an error's cause.
  */
 export function databaseUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
     const { code, message, driverError } = e as { code?: unknown; message?: unknown; driverError?: unknown };
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
-    e = driverError;
+    e = driverError ?? (e as { cause?: unknown }).cause;
   }
   return false;
 }
@@ -90,8 +90,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
     const problem = this.toProblem(exception, req);
-    // 503 is an expected state (database away, shutting down), not a defect.
-    if (problem.status === 503) this.logger.warn({ request_id: problem.request_id }, problem.detail);
+    // 503 is an expected state (database away, shutting down), not a defect. When it was read
+    // from an error (rather than thrown as a 503), the error is logged too, so that a defect
+    // that looks like a lost connection still shows what it was.
+    if (problem.status === 503)
+      this.logger.warn(
+        exception instanceof HttpException
+          ? { request_id: problem.request_id }
+          : { err: exception, request_id: problem.request_id },
+        problem.detail,
+      );
     else if (problem.status >= 500)
       this.logger.error({ err: exception, request_id: problem.request_id }, 'request failed');
     if (res.headersSent) return;

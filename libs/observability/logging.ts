@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 import { AppConfig } from '../config';
 import type { AppRole } from '../config';
 import { logDestination } from './log-output';
@@ -19,6 +20,24 @@ export function requestIdFor(req: IncomingMessage, res: ServerResponse): string 
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.setHeader('X-Request-Id', id);
   return id;
+}
+
+/**
+ * An error as a log line shows it: type, message, code, stack, and the driver error's code and
+ * message; never the SQL parameters a failing query carries (TypeORM puts them on the error, and
+ * they may hold a key, a token or a customer's data), the query text, or PostgreSQL's `detail`
+ * (which quotes the values of a violated key).
+ */
+export function logError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const {
+    parameters: _parameters,
+    query: _query,
+    detail: _detail,
+    driverError,
+    ...rest
+  } = stdSerializers.err(err) as Record<string, unknown> & { driverError?: { code?: unknown; message?: unknown } };
+  return driverError ? { ...rest, driverError: { code: driverError.code, message: driverError.message } } : rest;
 }
 
 /**
@@ -47,6 +66,7 @@ export function loggerParams(config: AppConfig, role: AppRole): Params {
             url: req.url.split('?')[0],
           }),
           res: (res: { statusCode: number }) => ({ status_code: res.statusCode }),
+          err: logError,
         },
       },
       destination,

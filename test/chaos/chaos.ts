@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     DATABASE_ADMIN_URL: db.urls.admin,
     JWT_SECRET: randomBytes(32).toString('base64url'),
     DATA_ENCRYPTION_KEYS: generateKeyringEntry('chaos'),
-    LOG_LEVEL: 'fatal',
+    LOG_LEVEL: 'error',
     LOG_FORMAT: 'json',
     SHUTDOWN_DELAY_MS: '0',
     SHUTDOWN_TIMEOUT_MS: '10000',
@@ -651,6 +651,19 @@ async function main(): Promise<void> {
     `incidents: workers_alive opened ${incidents.length}× after all workers died, all resolved`,
   );
   expectThat(!!apiTerminated, `api: ${apiTerminated ?? 'none'} SIGTERMed mid-load and restarted`);
+  // A database restart is a 503 the client retries; a 500 would be a defect.
+  const serverErrors = Object.entries(notAccepted).filter(([k]) => / 5\d\d$/.test(k) && !k.endsWith(' 503'));
+  expectThat(serverErrors.length === 0, `http: no answer 500 or other 5xx but 503 (${JSON.stringify(serverErrors)})`);
+  if (serverErrors.length) {
+    // Every api process that ran, the ones since replaced included.
+    for (const p of resources.children.filter((c) => c.name.startsWith('api'))) {
+      const lines = p
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"level":50'));
+      for (const line of lines.slice(-5)) log(`${p.name}: ${line.slice(0, 1500)}`);
+    }
+  }
 
   // How much work the kills and the restart actually interrupted.
   const [interrupted] = await query<{
