@@ -4,3 +4,4 @@ export * from './config.module';
 export * from './app-version';
 export * from './keyring';
 export { isChatWebhookUrl } from './env-parsers';
+export * from './dev-secrets-file';

@@ -10,6 +10,6 @@ import { QueueService } from './queue.service';
 @Module({
   imports: [DiscoveryModule],
   providers: [QueueService, JobRegistry, ClusterCronService, QueueIndicator, QueueDepthMetrics],
-  exports: [QueueService, JobRegistry, ClusterCronService],
+  exports: [QueueService, JobRegistry, ClusterCronService, QueueDepthMetrics],
 })
 export class QueueModule {}

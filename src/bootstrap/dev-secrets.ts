@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { AppConfig } from '../../libs/config';
-import { generateKeyringEntry } from '../../libs/config';
+import { devSecretsFile, generateKeyringEntry } from '../../libs/config';
 
 interface DevSecrets {
   JWT_SECRET: string;
@@ -18,7 +18,7 @@ export function withDevSecrets(config: AppConfig): AppConfig {
   if (config.production) return config;
   if (config.get('JWT_SECRET') && config.get('DATA_ENCRYPTION_KEYS')) return config;
   const dir = resolve(config.get('DATA_DIR'));
-  const file = join(dir, 'dev-secrets.json');
+  const file = devSecretsFile(dir);
   let secrets: DevSecrets;
   if (existsSync(file)) {
     secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;

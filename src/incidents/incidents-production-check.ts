@@ -2,8 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ProductionCheckRegistry } from '../../libs/core';
 import type { CheckOutcome } from '../../libs/core';
 import { DatabaseService } from '../../libs/database';
-
-const OPEN = ['triage', 'active', 'mitigated'];
+import { OPEN_STATUSES } from './entities/incident.entity';
 
 /** Open incidents in the readiness report: any open SEV1 or SEV2 fails it. */
 @Injectable()
@@ -27,7 +26,7 @@ export class IncidentsProductionCheck implements OnModuleInit {
     const rows = (await this.db.system.query(
       `SELECT id, severity, status, title, opened_at FROM incidents
        WHERE status = ANY($1) ORDER BY severity, opened_at`,
-      [OPEN],
+      [OPEN_STATUSES],
     )) as { id: string; severity: string; status: string; title: string; opened_at: Date }[];
     const severe = rows.filter((r) => r.severity === 'SEV1' || r.severity === 'SEV2');
     const bySeverity: Record<string, number> = {};

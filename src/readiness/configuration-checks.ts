@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { AppConfig, parseKeyring } from '../../libs/config';
+import { AppConfig, devSecretsFile, parseKeyring } from '../../libs/config';
 import { Clock, ProductionCheckRegistry } from '../../libs/core';
 import type { CheckOutcome, CheckVerdict } from '../../libs/core';
 import { memoryHeadroom } from '../../libs/observability';
@@ -147,7 +147,7 @@ export class ConfigurationChecks implements OnModuleInit {
 
   /** Values of DATA_DIR/dev-secrets.json, if this machine generated development secrets. */
   private generatedDevSecrets(): Set<string> {
-    const file = join(resolve(this.config.get('DATA_DIR')), 'dev-secrets.json');
+    const file = devSecretsFile(this.config.get('DATA_DIR'));
     if (!existsSync(file)) return new Set();
     try {
       return new Set(Object.values(JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>));

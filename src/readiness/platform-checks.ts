@@ -3,7 +3,7 @@ import { AppConfig } from '../../libs/config';
 import { ProductionCheckRegistry } from '../../libs/core';
 import type { CheckOutcome } from '../../libs/core';
 import { DatabaseService, pendingMigrations } from '../../libs/database';
-import { QUEUE_SCHEMA } from '../../libs/queue';
+import { QUEUE_SCHEMA, QueueDepthMetrics } from '../../libs/queue';
 
 /** A due job waiting longer than these (seconds) warns / fails the queues check. */
 export const QUEUE_WAIT_WARN_SECONDS = 60;
@@ -31,6 +31,7 @@ export class PlatformChecks implements OnModuleInit {
     private readonly registry: ProductionCheckRegistry,
     private readonly db: DatabaseService,
     private readonly config: AppConfig,
+    private readonly queueDepth: QueueDepthMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -151,29 +152,20 @@ export class PlatformChecks implements OnModuleInit {
   }
 
   private async queues(): Promise<CheckOutcome> {
-    const rows = (await this.db.system.query(
-      `SELECT name,
-              count(*) FILTER (WHERE state IN ('created', 'retry') AND start_after <= now())::int AS due,
-              count(*) FILTER (WHERE state = 'active')::int AS active,
-              extract(epoch FROM now() - min(start_after) FILTER (WHERE state IN ('created', 'retry') AND start_after <= now()))::float8
-                AS oldest_due_seconds
-       FROM ${QUEUE_SCHEMA}.job WHERE state IN ('created', 'retry', 'active') GROUP BY name ORDER BY name`,
-    )) as { name: string; due: number; active: number; oldest_due_seconds: number | null }[];
-    const oldest = Math.max(0, ...rows.map((r) => r.oldest_due_seconds ?? 0));
+    const busy = (await this.queueDepth.measure()).filter((q) => q.due || q.active);
+    const oldest = Math.max(0, ...busy.map((q) => q.oldest_due_seconds));
     const [{ failed }] = (await this.db.system.query(
       `SELECT count(*)::int AS failed FROM ${QUEUE_SCHEMA}.job WHERE state = 'failed' AND completed_on > now() - interval '1 hour'`,
     )) as { failed: number }[];
+    const round = (n: number) => Math.round(n * 10) / 10;
     return {
       verdict: oldest > QUEUE_WAIT_FAIL_SECONDS ? 'fail' : oldest > QUEUE_WAIT_WARN_SECONDS ? 'warn' : 'pass',
       evidence: {
-        oldest_due_seconds: Math.round(oldest * 10) / 10,
+        oldest_due_seconds: round(oldest),
         warn_after_seconds: QUEUE_WAIT_WARN_SECONDS,
         fail_after_seconds: QUEUE_WAIT_FAIL_SECONDS,
         failed_jobs_last_hour: failed,
-        queues: rows.slice(0, LISTED).map((r) => ({
-          ...r,
-          oldest_due_seconds: r.oldest_due_seconds === null ? null : Math.round(r.oldest_due_seconds * 10) / 10,
-        })),
+        queues: busy.slice(0, LISTED).map((q) => ({ ...q, oldest_due_seconds: round(q.oldest_due_seconds) })),
       },
     };
   }

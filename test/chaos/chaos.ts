@@ -23,7 +23,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { AppConfig, generateKeyringEntry } from '../../libs/config';
-import { DatabaseService, isPortFree, runMigrations, startEmbeddedDatabase } from '../../libs/database';
+import { DatabaseService, runMigrations, startEmbeddedDatabase } from '../../libs/database';
 import { installQueueSchema } from '../../libs/queue';
 import { AppModule } from '../../src/app.module';
 import { OrgsService } from '../../src/orgs/orgs.service';
@@ -41,6 +41,7 @@ import {
   waitForReady,
 } from '../bench/bench-harness';
 import { expectedJobTotals, PERIOD, seedPayroll } from '../e2e/fixtures/payroll-seed';
+import { freePort } from '../support';
 
 const ORGS = envNumber('CHAOS_ORGS', 50);
 const CALLS = envNumber('CHAOS_CALLS', 1000);
@@ -70,10 +71,6 @@ function expectThat(ok: boolean, what: string): void {
   log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
 }
 
-async function freePort(from: number): Promise<number> {
-  for (let p = from; ; p++) if (await isPortFree(p)) return p;
-}
-
 interface Proc {
   name: string;
   role: 'api' | 'worker';
@@ -91,7 +88,7 @@ async function main(): Promise<void> {
   installExitHandlers('chaos', resources, TIME_LIMIT_S * 1000);
   const root = resources.makeTempRoot('calmops-chaos-');
   const dataDir = resources.dataDir(root);
-  const pgPort = await freePort(25432);
+  const pgPort = await freePort();
   const db = await startEmbeddedDatabase(dataDir, pgPort);
   resources.onCleanup(() => db.server.stop());
   await runMigrations(db.urls.admin);
@@ -184,10 +181,8 @@ async function main(): Promise<void> {
 
   // ---- the processes ------------------------------------------------------------------------------
   const procs: Proc[] = [];
-  for (let i = 1; i <= 2; i++)
-    procs.push({ name: `api-${i}`, role: 'api', port: await freePort(23000 + i), up: false });
-  for (let i = 1; i <= 3; i++)
-    procs.push({ name: `worker-${i}`, role: 'worker', port: await freePort(23100 + i), up: false });
+  for (let i = 1; i <= 2; i++) procs.push({ name: `api-${i}`, role: 'api', port: await freePort(), up: false });
+  for (let i = 1; i <= 3; i++) procs.push({ name: `worker-${i}`, role: 'worker', port: await freePort(), up: false });
   const apis = procs.filter((p) => p.role === 'api');
   const workers = procs.filter((p) => p.role === 'worker');
   const start = async (p: Proc) => {
