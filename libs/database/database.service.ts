@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
-import { retryWithBackoff, RetryAbortedError } from '../resilience';
+import { retryWithBackoff, RetryAbortedError, withTimeout } from '../resilience';
 import { buildDataSourceOptions } from './data-source-options';
 
 /**
@@ -91,11 +91,22 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
       if (ds.isInitialized) await ds.destroy().catch(() => undefined);
       throw err;
     }
+    // Shutdown began while it was connecting: nobody will close this pool later.
+    if (this.abort.signal.aborted) {
+      await ds.destroy().catch(() => undefined);
+      throw new RetryAbortedError('connected after shutdown began');
+    }
     return ds;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.abort.abort();
+    // A connect in flight settles first (and closes what it opened).
+    if (!this.connected && this.connection) {
+      await withTimeout(this.connection, this.config.get('SHUTDOWN_TIMEOUT_MS'), 'the database connect').catch(
+        () => undefined,
+      );
+    }
     await Promise.all([this.appDs, this.systemDs].map((ds) => (ds?.isInitialized ? ds.destroy() : undefined)));
   }
 }

@@ -6,7 +6,7 @@ import { APP_ROLE, AppConfig, runsJobs } from '../config';
 import type { AppRole } from '../config';
 import { findDecoratedMethods } from '../discovery';
 import { MetricsService } from '../observability';
-import { retryWithBackoff } from '../resilience';
+import { retryWithBackoff, RetryAbortedError } from '../resilience';
 import { CLUSTER_CRON, ClusterCronMetadata, CronSchedule } from './cluster-cron.decorator';
 import { ClusterCronService } from './cluster-cron.service';
 import { BatchHandlerFn, JOB_HANDLER, JobHandlerFn, JobHandlerMetadata, QueueOptions } from './job-handler.decorator';
@@ -55,7 +55,10 @@ export class JobRegistry implements OnApplicationBootstrap {
     this.discover();
     if (this.role === 'task') return;
     this.attached = this.queue.start().then((boss) => this.attach(boss));
-    this.attached.catch((err) => this.logger.error(`queues not attached: ${(err as Error).message}`));
+    this.attached.catch((err) => {
+      // Shutting down before the queue started is not an error.
+      if (!(err instanceof RetryAbortedError)) this.logger.error(`queues not attached: ${(err as Error).message}`);
+    });
   }
 
   /** Resolves once every queue exists (and, in worker roles, its handler is consuming). */

@@ -73,6 +73,11 @@ export class QueueService implements BeforeApplicationShutdown {
             await candidate.stop({ graceful: false, wait: true }).catch(() => undefined);
             throw err;
           }
+          // Shutdown began while it was starting: nobody will stop it later, so stop it now.
+          if (this.abort.signal.aborted) {
+            await candidate.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
+            throw new RetryAbortedError('the queue started after shutdown began');
+          }
           return candidate;
         },
         {
@@ -163,8 +168,16 @@ export class QueueService implements BeforeApplicationShutdown {
     const timeout = this.config.get('SHUTDOWN_TIMEOUT_MS');
     await Promise.all(this.consumers.map((c) => c.stop(timeout)));
     this.consumers.length = 0;
+    // A start still in flight (a slow database at boot) settles first, and stops what it
+    // started: a pg-boss pool left open would meet the database going away after this.
+    if (!this.instance && this.starting) {
+      await withTimeout(this.starting, timeout, 'the queue start').catch(() => undefined);
+    }
     const boss = this.instance;
-    if (!boss) return;
+    if (!boss) {
+      this.state = 'stopped';
+      return;
+    }
     this.state = 'stopping';
     // Our loops are gone and pg-boss runs none of its own (`work()` is never called), so
     // there is nothing left for a graceful pg-boss stop to wait for.

@@ -36,6 +36,12 @@ describe('first run: readable, quiet, no secret in the logs', () => {
     return { app, base: `http://127.0.0.1:${port}` };
   }
 
+  /** Stops it with SIGINT as Ctrl-C does; a failed stop shows what the process printed last. */
+  async function interrupt(app: SpawnedApp): Promise<void> {
+    const code = await app.stop('SIGINT');
+    if (code !== 0) throw new Error(`exit ${code} after SIGINT; its output ends with:\n${app.output().slice(-6000)}`);
+  }
+
   /** The log lines of an output (the banner and task results are not log lines). */
   const logLines = (out: string) => out.split('\n').filter((l) => l.startsWith('{'));
 
@@ -56,7 +62,7 @@ describe('first run: readable, quiet, no secret in the logs', () => {
     expect(
       (await fetch(`${first.base}/api/orgs/me`, { headers: { Authorization: 'Bearer abc.def.ghi' } })).status,
     ).toBe(401);
-    expect(await first.app.stop('SIGINT')).toBe(0);
+    await interrupt(first.app);
     const firstOut = first.app.output();
     outputs.push(firstOut);
 
@@ -70,7 +76,7 @@ describe('first run: readable, quiet, no secret in the logs', () => {
     for (const line of logLines(firstOut)) expect(line).not.toContain(creds.api_key);
 
     const second = await start('pretty');
-    expect(await second.app.stop('SIGINT')).toBe(0);
+    await interrupt(second.app);
     const secondOut = second.app.output();
     outputs.push(secondOut);
     expect(secondOut).not.toContain(creds.api_key);

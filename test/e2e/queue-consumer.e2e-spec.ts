@@ -5,7 +5,7 @@ import type { JobContext } from '../../libs/queue';
 import { MetricsService } from '../../libs/observability';
 import { createHook } from 'node:async_hooks';
 import { Client } from 'pg';
-import { createTestDatabase, createTestWorker, sql, TestDatabase, waitFor } from '../support';
+import { createTestDatabase, createTestWorker, sql, TestDatabase, testConfig, waitFor } from '../support';
 
 /** What each job's handler saw, across every process of this file. */
 const runs = new Map<string, number>();
@@ -204,5 +204,57 @@ describe('queue consumers: per-job results, and nothing left running after close
     hook.disable();
     const queueTimers = [...timers.values()].filter((stack) => /pg-boss|libs[\\/]queue/.test(stack));
     expect(queueTimers).toEqual([]);
+  });
+
+  it('shutting down while pg-boss is still starting: the start settles first and what it opened is closed', async () => {
+    // A slow database at boot: pg-boss's start reads its schema version and waits on this lock.
+    const blocker = new Client({ connectionString: db.superuser });
+    await blocker.connect();
+    const queue = new QueueService(testConfig(db), 'worker');
+    const connections = async () =>
+      (
+        await sql<{ n: number }>(
+          db.superuser,
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = 'calmops:queue:worker'`,
+        )
+      )[0].n;
+    let started: PromiseSettledResult<unknown> | undefined;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE pgboss.version IN ACCESS EXCLUSIVE MODE');
+      void queue.start().then(
+        (value) => (started = { status: 'fulfilled', value }),
+        (reason: unknown) => (started = { status: 'rejected', reason }),
+      );
+      await waitFor(async () => {
+        const [w] = await sql<{ n: number }>(
+          db.superuser,
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE application_name = 'calmops:queue:worker' AND wait_event_type = 'Lock'`,
+        );
+        return w.n >= 1;
+      });
+      expect(queue.state).toBe('starting');
+      const stopping = queue.beforeApplicationShutdown();
+      await new Promise((r) => setTimeout(r, 300));
+      await blocker.query('COMMIT');
+      await stopping;
+    } finally {
+      await blocker.end();
+    }
+    try {
+      // Once shutdown has returned, the start has given up and its pool is closed: nothing of
+      // the queue is left to meet the database going away.
+      expect(started?.status).toBe('rejected');
+      expect(queue.state).toBe('stopped');
+      expect(await connections()).toBe(0);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(queue.state).toBe('stopped');
+      expect(await connections()).toBe(0);
+    } finally {
+      // When this fails, the pg-boss it left running must not hold the test database.
+      if (queue.state === 'started') await queue.boss.stop({ graceful: false, wait: true, close: true });
+    }
   });
 });
