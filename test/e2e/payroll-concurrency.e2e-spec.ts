@@ -6,6 +6,7 @@ import {
   dbEnv,
   freePort,
   spawnApp,
+  waitUntilReady,
   sql,
   TestDatabase,
   TestHttpApp,
@@ -129,7 +130,7 @@ describe('payroll concurrency', () => {
     const sampler = new CapSampler(db.superuser);
     try {
       const base = `http://127.0.0.1:${apiPort}`;
-      await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, 30000, 200);
+      await waitUntilReady(api, `${base}/health/ready`);
       sampler.start();
       const statuses = await Promise.all(
         orgs.flatMap((org) =>

@@ -10,6 +10,7 @@ import {
   sql,
   TestDatabase,
   waitFor,
+  waitUntilReady,
 } from '../support';
 import { buildUrls } from '../../libs/database';
 
@@ -75,7 +76,7 @@ describe('roles and migrations of the built application', () => {
       WORKER_HEARTBEAT_INTERVAL_MS: '200',
     });
     try {
-      await waitFor(async () => (await get(`http://127.0.0.1:${port}/health/ready`)).status === 200, 30000, 200);
+      await waitUntilReady(worker, `http://127.0.0.1:${port}/health/ready`);
       expect((await get(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
       expect((await get(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
       expect((await get(`http://127.0.0.1:${port}/docs-json`)).status).toBe(404);
@@ -99,7 +100,7 @@ describe('roles and migrations of the built application', () => {
     const port = await freePort();
     const api = spawnApp(['api'], { ...dbEnv(db), PORT: String(port) });
     try {
-      await waitFor(async () => (await get(`http://127.0.0.1:${port}/health/ready`)).status === 200, 30000, 200);
+      await waitUntilReady(api, `http://127.0.0.1:${port}/health/ready`);
       expect((await get(`http://127.0.0.1:${port}/docs-json`)).status).toBe(200);
       const rows = await waitFor(async () => {
         const r = await sql<{ role: string }>(db.admin, `SELECT role FROM worker_heartbeats WHERE pid = $1`, [
@@ -117,7 +118,7 @@ describe('roles and migrations of the built application', () => {
     const port = await freePort();
     const api = spawnApp([], { ...dbEnv(db), PORT: String(port), APP_ROLE: 'api' });
     try {
-      await waitFor(async () => (await get(`http://127.0.0.1:${port}/health/live`)).status === 200, 30000, 200);
+      await waitUntilReady(api, `http://127.0.0.1:${port}/health/live`);
     } finally {
       expect(await api.stop('SIGTERM')).toBe(0);
     }

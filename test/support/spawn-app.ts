@@ -46,6 +46,33 @@ export function spawnApp(args: string[], env: Record<string, string | undefined>
   };
 }
 
+/**
+ * Waits until `GET url` answers 200. A loaded machine may take long to boot a process, so the
+ * wait is generous; a process that exits first fails at once, and either failure shows what the
+ * process printed.
+ */
+export async function waitUntilReady(app: SpawnedApp, url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (app.exitCode() !== null || app.child.signalCode !== null) {
+      throw new Error(
+        `the process exited (${app.exitCode() ?? app.child.signalCode}) before ${url} answered 200:\n${app.output().slice(-6000)}`,
+      );
+    }
+    const status = await fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+      (r) => r.status,
+      () => undefined,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${url} did not answer 200 within ${timeoutMs} ms (last: ${status ?? 'no answer'}); the process printed:\n${app.output().slice(-6000)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Runs a command of the built app to completion. */
 export async function runApp(
   args: string[],
@@ -59,9 +86,19 @@ export async function runApp(
   return { code, output: app.output(), stdout: app.stdout() };
 }
 
-let nextPort = 41000 + (process.pid % 500) * 20;
+/**
+ * Ports for spawned processes lie below the kernel's ephemeral range (32768 and up on Linux):
+ * a port checked free there can be taken by one of the tests' many outgoing connections in the
+ * seconds before the spawned process binds it. Each jest worker has its own thousand ports, so
+ * two workers never pick the same one; other scripts (the chaos run) take theirs below 20000.
+ */
+const jestWorker = Number(process.env.JEST_WORKER_ID);
+let nextPort =
+  Number.isInteger(jestWorker) && jestWorker > 0
+    ? 20000 + ((jestWorker - 1) % 12) * 1000
+    : 10000 + (process.pid % 450) * 20;
 
-/** A free TCP port on 127.0.0.1 (distinct per jest worker). */
+/** A free TCP port on 127.0.0.1 (distinct per jest worker), below the ephemeral range. */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = nextPort++;
