@@ -148,10 +148,19 @@ describe('outbound webhook deliveries', () => {
 
     // Cooldown (2 s) over: one probe goes; it fails, so the breaker opens again for 2 s. Wait
     // for that (database time), then count attempts by when they started, not by when we looked.
-    const reopenedAt = await waitFor(async () => {
-      const at = await breakerOpenedAt();
-      return at.getTime() > openedAt.getTime() ? at : undefined;
-    }, 15000);
+    // An attempt claimed before the breaker opened and failing after it (a loaded machine) opens
+    // it again from then: the cooldown the probe waits for starts at the last such open (`lastOpen`).
+    let lastOpen = openedAt;
+    const reopenedAt = await waitFor(
+      async () => {
+        const at = await breakerOpenedAt();
+        if (at.getTime() >= lastOpen.getTime() + 2000) return at;
+        lastOpen = at;
+        return undefined;
+      },
+      15000,
+      50,
+    );
     await waitFor(async () => {
       const [row] = await sql<{ over: boolean }>(
         db.superuser,
@@ -165,10 +174,10 @@ describe('outbound webhook deliveries', () => {
       `WITH a AS (SELECT l.at - make_interval(secs => l.latency_ms / 1000.0) AS started FROM webhook_delivery_log l
                   JOIN webhook_deliveries d ON d.id = l.delivery_id WHERE d.endpoint_id = $1)
        SELECT count(*) FILTER (WHERE started > $2::timestamptz + interval '500 milliseconds'
-                                 AND started < $2::timestamptz + interval '2 seconds')::int AS open,
-              count(*) FILTER (WHERE started >= $2::timestamptz + interval '2 seconds' AND started < $3::timestamptz + interval '2 seconds')::int AS probes
+                                 AND started < $4::timestamptz + interval '2 seconds')::int AS open,
+              count(*) FILTER (WHERE started >= $4::timestamptz + interval '2 seconds' AND started < $3::timestamptz + interval '2 seconds')::int AS probes
        FROM a`,
-      [ep.id, openedAt, reopenedAt],
+      [ep.id, openedAt, reopenedAt, lastOpen],
     );
     // Nothing started while the breaker was open; exactly one probe before it could reopen. An
     // attempt claimed just before the breaker opened may still be in flight when it opens, and its
