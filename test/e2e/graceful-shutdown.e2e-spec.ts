@@ -1,5 +1,7 @@
+import { createServer, Socket, connect } from 'node:net';
 import { join } from 'node:path';
-import { createTestDatabase, freePort, spawnApp, TestDatabase, waitFor } from '../support';
+import { DatabaseService } from '../../libs/database';
+import { createTestDatabase, freePort, spawnApp, sql, TestDatabase, testConfig, waitFor } from '../support';
 
 describe('graceful shutdown of the built application', () => {
   let db: TestDatabase;
@@ -61,5 +63,51 @@ describe('graceful shutdown of the built application', () => {
       await app.stop('SIGKILL');
     }
     expect(app.output()).not.toMatch(/"level":50/);
+  });
+
+  it('a database connect still in flight when shutdown begins settles first and closes what it opened', async () => {
+    // A slow database at boot: a proxy that holds every connection until released.
+    const target = new URL(db.runtime);
+    const held: Socket[] = [];
+    let released = false;
+    const pipe = (client: Socket) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    };
+    const proxy = createServer((client) => (released ? pipe(client) : held.push(client)));
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    const via = (url: string) => Object.assign(new URL(url), { host: `127.0.0.1:${port}` }).toString();
+    const service = new DatabaseService(
+      testConfig({ runtime: via(db.runtime), system: via(db.system), admin: db.admin }),
+    );
+    const ours = async () =>
+      (
+        await sql<{ n: number }>(
+          db.superuser,
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name IN ('calmops:app', 'calmops:system')`,
+        )
+      )[0].n;
+    try {
+      service.onModuleInit();
+      await waitFor(() => held.length >= 1, 10_000);
+      const stopping = service.onApplicationShutdown();
+      await new Promise((r) => setTimeout(r, 300));
+      released = true;
+      held.splice(0).forEach(pipe);
+      await stopping;
+      // Once shutdown returned, no pool of it is open, and none opens later.
+      expect(service.connected).toBe(false);
+      expect(await ours()).toBe(0);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(service.connected).toBe(false);
+      expect(await ours()).toBe(0);
+    } finally {
+      if (service.connected) await Promise.all([service.app.destroy(), service.system.destroy()]);
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });
