@@ -169,19 +169,28 @@ export class EmbeddedPostgres {
     });
   }
 
-  /** Fast shutdown: aborts open transactions, waits for the server to exit. */
-  async stop(timeoutMs = 15000): Promise<void> {
+  /**
+   * Fast shutdown: aborts open transactions, waits for the server to exit. With `smartMs`, a
+   * smart shutdown first (new connections refused, open sessions may end on their own) for up
+   * to that long: connections a closed pool is still closing then end without an error.
+   */
+  async stop(timeoutMs = 15000, smartMs = 0): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     await new Promise<void>((done) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGQUIT');
-      }, timeoutMs);
+      const timers: NodeJS.Timeout[] = [];
       child.once('exit', () => {
-        clearTimeout(timer);
+        timers.forEach(clearTimeout);
         done();
       });
-      child.kill('SIGINT');
+      const fast = () => {
+        child.kill('SIGINT');
+        timers.push(setTimeout(() => child.kill('SIGQUIT'), timeoutMs));
+      };
+      if (smartMs > 0) {
+        child.kill('SIGTERM');
+        timers.push(setTimeout(fast, smartMs));
+      } else fast();
     });
     this.child = undefined;
   }
