@@ -8,7 +8,9 @@ import {
   TestDatabase,
   TestHttpApp,
   TestOrg,
+  waitFor,
 } from '../support';
+import { FINAL_STATUSES } from '../../src/payroll/runs/entities/payroll-run.entity';
 import { expectedTotals, finished, PERIOD, runsWithBrokenHistory, seedPayroll } from './fixtures/payroll-seed';
 
 const FAST = {
@@ -150,8 +152,18 @@ describe('payroll runs', () => {
   });
 
   it('keeps jobs and statements inside their org', async () => {
-    const jobs = await t.http().get('/api/payroll/jobs?limit=200').set(a.headers);
-    const id = jobs.body.items[0].job_id as string;
+    // A run still queued or running changes by itself (status, progress), which the isolation
+    // check would read as a change made by org B: wait until every run of org A has finished.
+    const id = await waitFor(
+      async () => {
+        const jobs = await t.http().get('/api/payroll/jobs?limit=200').set(a.headers);
+        const items = jobs.body.items as { job_id: string; status: string }[];
+        const done = items.length > 0 && items.every((j) => (FINAL_STATUSES as string[]).includes(j.status));
+        return done ? items[0].job_id : undefined;
+      },
+      120_000,
+      200,
+    );
     await expectOrgIsolation(t.http, a, b, [
       {
         path: `/api/payroll/jobs/${id}`,
