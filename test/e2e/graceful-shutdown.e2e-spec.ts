@@ -1,7 +1,16 @@
 import { createServer, Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseService } from '../../libs/database';
-import { createTestDatabase, freePort, spawnApp, sql, TestDatabase, testConfig, waitFor } from '../support';
+import {
+  createTestDatabase,
+  freePort,
+  spawnApp,
+  sql,
+  TestDatabase,
+  testConfig,
+  waitFor,
+  waitUntilReady,
+} from '../support';
 
 describe('graceful shutdown of the built application', () => {
   let db: TestDatabase;
@@ -30,14 +39,7 @@ describe('graceful shutdown of the built application', () => {
     );
     const base = `http://127.0.0.1:${port}`;
     try {
-      await waitFor(
-        async () => {
-          if (app.exitCode() !== null) throw new Error(`the app exited early:\n${app.output()}`);
-          return (await fetch(`${base}/health/ready`)).status === 200;
-        },
-        120_000,
-        100,
-      );
+      await waitUntilReady(app, `${base}/health/ready`);
 
       const started = Date.now();
       const slow = fetch(`${base}/test/slow?ms=2000`).then(async (r) => ({ status: r.status, body: await r.json() }));

@@ -46,6 +46,18 @@ const jobsOf = (db: TestDatabase, queue: string) =>
     [queue],
   );
 
+/** Connections of the queue (pg-boss pools of every role) to the test database; `waiting`: only those waiting on a lock. */
+const queueConnections = async (db: TestDatabase, waiting = false) =>
+  (
+    await sql<{ n: number }>(
+      db.superuser,
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name LIKE 'calmops:queue:%'
+         AND (NOT $1 OR wait_event_type = 'Lock')`,
+      [waiting],
+    )
+  )[0].n;
+
 describe('queue consumers: per-job results, and nothing left running after close', () => {
   let db: TestDatabase;
 
@@ -154,14 +166,6 @@ describe('queue consumers: per-job results, and nothing left running after close
       imports: [BatchJobsModule],
       env: { QUEUE_POLL_INTERVAL_SECONDS: '0.5' },
     });
-    const queueConnections = async () =>
-      (
-        await sql<{ n: number }>(
-          db.superuser,
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND application_name LIKE 'calmops:queue:%'`,
-        )
-      )[0].n;
     // Hold the job table so every fetch of every loop waits in the database, with a job
     // inserted under the same lock: it becomes visible the moment the lock goes.
     const blocker = new Client({ connectionString: db.superuser });
@@ -171,14 +175,7 @@ describe('queue consumers: per-job results, and nothing left running after close
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE pgboss.job IN ACCESS EXCLUSIVE MODE');
       await blocker.query(`INSERT INTO pgboss.job (name, data) VALUES ('test.batch', '{"key":"late"}')`);
-      await waitFor(async () => {
-        const [w] = await sql<{ n: number }>(
-          db.superuser,
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND application_name LIKE 'calmops:queue:%' AND wait_event_type = 'Lock'`,
-        );
-        return w.n >= 2;
-      });
+      await waitFor(async () => (await queueConnections(db, true)) >= 2);
       // Load the event loop (busy slices) and close while the fetches are still waiting.
       const load = setInterval(() => {
         const until = Date.now() + 40;
@@ -196,11 +193,11 @@ describe('queue consumers: per-job results, and nothing left running after close
     expect(closedAt).toBeGreaterThan(0);
     expect(lastRunBeforeClose).toBeLessThanOrEqual(closedAt);
     // Once close() has returned: no connection of the queue, no handler call, no timer of it.
-    expect(await queueConnections()).toBe(0);
+    expect(await queueConnections(db)).toBe(0);
     expect(worker.get(QueueService).state).toBe('stopped');
     await new Promise((r) => setTimeout(r, 1500));
     expect(handledAfterClose).toBe(0);
-    expect(await queueConnections()).toBe(0);
+    expect(await queueConnections(db)).toBe(0);
     hook.disable();
     const queueTimers = [...timers.values()].filter((stack) => /pg-boss|libs[\\/]queue/.test(stack));
     expect(queueTimers).toEqual([]);
@@ -211,14 +208,6 @@ describe('queue consumers: per-job results, and nothing left running after close
     const blocker = new Client({ connectionString: db.superuser });
     await blocker.connect();
     const queue = new QueueService(testConfig(db), 'worker');
-    const connections = async () =>
-      (
-        await sql<{ n: number }>(
-          db.superuser,
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND application_name = 'calmops:queue:worker'`,
-        )
-      )[0].n;
     let started: PromiseSettledResult<unknown> | undefined;
     try {
       await blocker.query('BEGIN');
@@ -227,14 +216,7 @@ describe('queue consumers: per-job results, and nothing left running after close
         (value) => (started = { status: 'fulfilled', value }),
         (reason: unknown) => (started = { status: 'rejected', reason }),
       );
-      await waitFor(async () => {
-        const [w] = await sql<{ n: number }>(
-          db.superuser,
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE application_name = 'calmops:queue:worker' AND wait_event_type = 'Lock'`,
-        );
-        return w.n >= 1;
-      });
+      await waitFor(async () => (await queueConnections(db, true)) >= 1);
       expect(queue.state).toBe('starting');
       const stopping = queue.beforeApplicationShutdown();
       await new Promise((r) => setTimeout(r, 300));
@@ -248,10 +230,10 @@ describe('queue consumers: per-job results, and nothing left running after close
       // the queue is left to meet the database going away.
       expect(started?.status).toBe('rejected');
       expect(queue.state).toBe('stopped');
-      expect(await connections()).toBe(0);
+      expect(await queueConnections(db)).toBe(0);
       await new Promise((r) => setTimeout(r, 500));
       expect(queue.state).toBe('stopped');
-      expect(await connections()).toBe(0);
+      expect(await queueConnections(db)).toBe(0);
     } finally {
       // When this fails, the pg-boss it left running must not hold the test database.
       if (queue.state === 'started') await queue.boss.stop({ graceful: false, wait: true, close: true });
